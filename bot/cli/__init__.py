@@ -1,0 +1,57 @@
+"""``bibliobot``: the command line of the product (INTERFACE.md lists every command).
+
+Each command is a small async function that opens the store, calls one service and prints the
+result; argument parsing and error reporting live here so every command behaves alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from bot import __version__
+from bot.cli.common import EXIT_REFUSED, EXIT_USAGE, Refused, report_refusal
+from bot.settings import ConfigError, Settings, load_settings
+from db.migrate import MigrationError
+from db.store import StoreError
+
+Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from bot.cli import catalog_commands, store_commands
+
+    parser = argparse.ArgumentParser(
+        prog="bibliobot",
+        description="Bibliobot: the library network's Telegram assistant and its desk tools.",
+    )
+    parser.add_argument("--config", metavar="PATH", help="TOML configuration file")
+    parser.add_argument("--version", action="version", version=f"bibliobot {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    store_commands.register(commands)
+    catalog_commands.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
+    handler: Command = args.handler
+    as_json = bool(getattr(args, "json", False))
+    try:
+        return asyncio.run(handler(args, settings))
+    except Refused as refusal:
+        return report_refusal(refusal, as_json)
+    except (StoreError, MigrationError) as exc:
+        return report_refusal(Refused("store_unavailable", str(exc)), as_json)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_REFUSED

@@ -1,0 +1,489 @@
+"""Catalog repository: records, their ISBNs and search index, copies, and branches.
+
+Writes come in batches (:func:`upsert_records`) because importing a catalog means hundreds of
+thousands of records: a batch is a handful of ``executemany`` calls inside the caller's
+transaction instead of a round trip per row, which is what keeps the import close to the speed
+of parsing alone (bench/import_marc.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+import aiosqlite
+
+from bot.catalog.model import ItemData, RecordData, generated_item
+from bot.catalog.text import index_text
+from db.sql import fetch_all
+from db.timestamps import to_db
+
+_CHUNK = 500
+
+Outcome = Literal["imported", "updated", "unchanged"]
+
+
+@dataclass(slots=True)
+class RecordOutcome:
+    outcome: Outcome
+    record_id: int
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class BatchResult:
+    outcomes: list[RecordOutcome]
+    branches_created: list[str]
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def _marks(count: int) -> str:
+    return ",".join("?" * count)
+
+
+async def _select_in(
+    conn: aiosqlite.Connection, sql: str, values: Sequence[Any]
+) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (with one ``IN ({})`` placeholder) for all values, in chunks."""
+    rows: list[tuple[Any, ...]] = []
+    for chunk in _chunks(values):
+        rows.extend(await fetch_all(conn, sql.format(_marks(len(chunk))), tuple(chunk)))
+    return rows
+
+
+# Branches -------------------------------------------------------------------------------------
+
+
+async def branch_ids(conn: aiosqlite.Connection, codes: Iterable[str]) -> dict[str, int]:
+    wanted = sorted(set(codes))
+    rows = await _select_in(conn, "SELECT code, id FROM branches WHERE code IN ({})", wanted)
+    return {str(row[0]): int(row[1]) for row in rows}
+
+
+async def ensure_branches(
+    conn: aiosqlite.Connection, codes: Iterable[str], now: datetime
+) -> tuple[dict[str, int], list[str]]:
+    """Ids of the branches with these codes, creating unknown ones (named after their code)."""
+    wanted = sorted(set(codes))
+    known = await branch_ids(conn, wanted)
+    missing = [code for code in wanted if code not in known]
+    if missing:
+        stamp = to_db(now)
+        await conn.executemany(
+            "INSERT INTO branches (code, name, created_at) VALUES (?, ?, ?)",
+            [(code, code, stamp) for code in missing],
+        )
+        known.update(await branch_ids(conn, missing))
+    return known, missing
+
+
+async def add_branch(
+    conn: aiosqlite.Connection, code: str, name: str, now: datetime, town: str | None = None
+) -> tuple[int, bool]:
+    """Create a branch, or rename an existing one; return (id, created)."""
+    rows = await fetch_all(conn, "SELECT id FROM branches WHERE code = ?", (code,))
+    if rows:
+        await conn.execute(
+            "UPDATE branches SET name = ?, town = COALESCE(?, town) WHERE id = ?",
+            (name, town, rows[0][0]),
+        )
+        return int(rows[0][0]), False
+    cursor = await conn.execute(
+        "INSERT INTO branches (code, name, town, created_at) VALUES (?, ?, ?, ?)",
+        (code, name, town, to_db(now)),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid, True
+
+
+# Records --------------------------------------------------------------------------------------
+
+
+def _fts_row(record_id: int, data: RecordData) -> tuple[int, str, str, str, str]:
+    return (
+        record_id,
+        index_text(data.title, data.subtitle),
+        index_text(*data.authors, data.responsibility),
+        index_text(*data.subjects),
+        index_text(data.publisher, *data.isbns),
+    )
+
+
+def _record_row(data: RecordData) -> tuple[Any, ...]:
+    return (
+        data.source_key,
+        data.marc_format,
+        data.title,
+        data.subtitle,
+        data.title_sort,
+        data.responsibility,
+        json.dumps(list(data.authors), ensure_ascii=False),
+        json.dumps(list(data.subjects), ensure_ascii=False),
+        data.publisher,
+        data.year,
+        data.language,
+        data.content_hash,
+    )
+
+
+_ITEM_COLUMNS = (
+    "SELECT i.barcode, i.id, i.record_id, hb.code, i.shelf_mark, i.material_type, i.section,"
+    " i.not_for_loan, i.condition FROM items i JOIN branches hb ON hb.id = i.home_branch_id"
+    " WHERE i.barcode IN ({})"
+)
+
+
+async def upsert_records(
+    conn: aiosqlite.Connection,
+    batch: Sequence[RecordData],
+    *,
+    now: datetime,
+    default_branch: str | None = None,
+) -> BatchResult:
+    """Insert new records, update changed ones, leave the rest; the caller holds a transaction.
+
+    Records are matched by ``source_key``; a record known only by its ISBN (``isbn:`` key)
+    also matches an existing record carrying that ISBN. Copies are matched by barcode and a
+    re-import only changes their catalog fields, never their circulation status. Records with
+    no copies in the file get one generated copy at ``default_branch`` when it is given.
+    """
+    stamp = to_db(now)
+
+    branch_codes = {
+        code
+        for data in batch
+        for item in data.items
+        for code in (item.branch_code, item.location_code)
+    }
+    if default_branch:
+        branch_codes.add(default_branch)
+    branches, created = await ensure_branches(conn, branch_codes, now)
+
+    keys = list({data.source_key for data in batch})
+    existing: dict[str, tuple[int, str]] = {
+        str(row[0]): (int(row[1]), str(row[2]))
+        for row in await _select_in(
+            conn, "SELECT source_key, id, content_hash FROM records WHERE source_key IN ({})", keys
+        )
+    }
+    isbn_keys = [key[5:] for key in keys if key.startswith("isbn:") and key not in existing]
+    if isbn_keys:
+        by_isbn = await _select_in(
+            conn,
+            "SELECT ri.isbn, r.id, r.content_hash FROM record_isbns ri JOIN records r"
+            " ON r.id = ri.record_id WHERE ri.isbn IN ({}) ORDER BY r.id DESC",
+            isbn_keys,
+        )
+        for row in by_isbn:
+            existing[f"isbn:{row[0]}"] = (int(row[1]), str(row[2]))
+
+    next_id = int((await fetch_all(conn, "SELECT COALESCE(MAX(id), 0) FROM records"))[0][0])
+
+    inserts: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, ...]] = []
+    reindexed: list[int] = []
+    fts_rows: list[tuple[int, str, str, str, str]] = []
+    isbn_rows: list[tuple[str, int, int]] = []
+    outcomes: list[RecordOutcome] = []
+    record_ids: list[int] = []
+
+    for data in batch:
+        found = existing.get(data.source_key)
+        content_hash = data.content_hash
+        if found is None:
+            next_id += 1
+            record_id = next_id
+            inserts.append((record_id, *_record_row(data), stamp, stamp))
+            outcome: Outcome = "imported"
+        else:
+            record_id, old_hash = found
+            if old_hash == content_hash:
+                outcome = "unchanged"
+            else:
+                updates.append((*_record_row(data)[1:], stamp, record_id))
+                reindexed.append(record_id)
+                outcome = "updated"
+        if outcome != "unchanged":
+            fts_rows.append(_fts_row(record_id, data))
+            isbn_rows.extend((isbn, record_id, index) for index, isbn in enumerate(data.isbns))
+        existing[data.source_key] = (record_id, content_hash)
+        record_ids.append(record_id)
+        outcomes.append(RecordOutcome(outcome, record_id, list(data.notes)))
+
+    if inserts:
+        await conn.executemany(
+            "INSERT INTO records (id, source_key, marc_format, title, subtitle, title_sort,"
+            " responsibility, authors, subjects, publisher, year, language, content_hash,"
+            " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            inserts,
+        )
+    if updates:
+        await conn.executemany(
+            "UPDATE records SET marc_format = ?, title = ?, subtitle = ?, title_sort = ?,"
+            " responsibility = ?, authors = ?, subjects = ?, publisher = ?, year = ?,"
+            " language = ?, content_hash = ?, updated_at = ? WHERE id = ?",
+            updates,
+        )
+        await conn.executemany(
+            "DELETE FROM record_isbns WHERE record_id = ?", [(rid,) for rid in reindexed]
+        )
+        await conn.executemany(
+            "DELETE FROM records_fts WHERE rowid = ?", [(rid,) for rid in reindexed]
+        )
+    if isbn_rows:
+        await conn.executemany(
+            "INSERT OR IGNORE INTO record_isbns (isbn, record_id, position) VALUES (?, ?, ?)",
+            isbn_rows,
+        )
+    if fts_rows:
+        await conn.executemany(
+            "INSERT INTO records_fts (rowid, title, authors, subjects, other)"
+            " VALUES (?, ?, ?, ?, ?)",
+            fts_rows,
+        )
+
+    # Copies ----------------------------------------------------------------------------------
+    wanted: list[tuple[int, ItemData, str]] = []
+    for position, data in enumerate(batch):
+        if data.items:
+            wanted.extend((position, item, "marc") for item in data.items)
+        elif default_branch:
+            wanted.append((position, generated_item(data, default_branch), "generated"))
+
+    stored: dict[str, tuple[Any, ...]] = {
+        str(row[0]): tuple(row)
+        for row in await _select_in(conn, _ITEM_COLUMNS, [item.barcode for _, item, _ in wanted])
+    }
+    item_inserts: list[tuple[Any, ...]] = []
+    item_updates: list[tuple[Any, ...]] = []
+    for position, item, origin in wanted:
+        record_id = record_ids[position]
+        result = outcomes[position]
+        current = stored.get(item.barcode)
+        if current is not None and current[2] != record_id:
+            result.warnings.append(
+                f"copy {item.barcode!r} left out: the barcode belongs to record {current[2]}"
+            )
+            continue
+        catalog_fields = _stored_form(item)
+        if current is None:
+            item_inserts.append(
+                (
+                    record_id,
+                    item.barcode,
+                    branches[item.branch_code],
+                    branches[item.location_code],
+                    item.shelf_mark,
+                    item.material_type.value,
+                    item.section,
+                    item.condition,
+                    int(item.not_for_loan),
+                    item.status.value,
+                    origin,
+                    stamp,
+                    stamp,
+                )
+            )
+        elif current[3:] != catalog_fields:
+            item_updates.append(
+                (
+                    branches[item.branch_code],
+                    item.shelf_mark,
+                    item.material_type.value,
+                    item.section,
+                    int(item.not_for_loan),
+                    item.condition,
+                    stamp,
+                    item.barcode,
+                )
+            )
+        else:
+            continue
+        # A later record of the batch with the same barcode must see this one as the owner.
+        stored[item.barcode] = (item.barcode, None, record_id, *catalog_fields)
+        if result.outcome == "unchanged":
+            result.outcome = "updated"
+    if item_inserts:
+        await conn.executemany(
+            "INSERT INTO items (record_id, barcode, home_branch_id, location_branch_id,"
+            " shelf_mark, material_type, section, condition, not_for_loan, status, origin,"
+            " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            item_inserts,
+        )
+    if item_updates:
+        await conn.executemany(
+            "UPDATE items SET home_branch_id = ?, shelf_mark = ?, material_type = ?,"
+            " section = ?, not_for_loan = ?, condition = ?, updated_at = ? WHERE barcode = ?",
+            item_updates,
+        )
+    return BatchResult(outcomes, created)
+
+
+def _stored_form(item: ItemData) -> tuple[object, ...]:
+    """An item's catalog fields as the store returns them (booleans are 0/1)."""
+    branch, shelf_mark, material, section, not_for_loan, condition = item.catalog_fields()
+    return (branch, shelf_mark, material, section, int(bool(not_for_loan)), condition)
+
+
+# Search ---------------------------------------------------------------------------------------
+
+
+async def match_page(
+    conn: aiosqlite.Connection, expression: str, limit: int, offset: int
+) -> tuple[list[int], int]:
+    """Ids of one page of records matching an FTS5 expression, best first, and the total."""
+    rows = await fetch_all(
+        conn,
+        "SELECT rowid, count(*) OVER () FROM records_fts WHERE records_fts MATCH ?"
+        " ORDER BY rank LIMIT ? OFFSET ?",
+        (expression, limit, offset),
+    )
+    if rows:
+        return [int(row[0]) for row in rows], int(rows[0][1])
+    if offset == 0:
+        return [], 0
+    # Past the last page: still say how many there are.
+    counted = await fetch_all(
+        conn, "SELECT count(*) FROM records_fts WHERE records_fts MATCH ?", (expression,)
+    )
+    return [], int(counted[0][0])
+
+
+async def records_by_isbn(conn: aiosqlite.Connection, isbn13: str) -> list[int]:
+    rows = await fetch_all(
+        conn, "SELECT record_id FROM record_isbns WHERE isbn = ? ORDER BY record_id", (isbn13,)
+    )
+    return [int(row[0]) for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRow:
+    record_id: int
+    title: str
+    subtitle: str | None
+    responsibility: str | None
+    authors: tuple[str, ...]
+    subjects: tuple[str, ...]
+    publisher: str | None
+    year: int | None
+    language: str | None
+    isbns: tuple[str, ...]
+
+
+async def records(conn: aiosqlite.Connection, ids: Sequence[int]) -> dict[int, RecordRow]:
+    rows = await _select_in(
+        conn,
+        "SELECT r.id, r.title, r.subtitle, r.responsibility, r.authors, r.subjects, r.publisher,"
+        " r.year, r.language, (SELECT group_concat(isbn, ' ') FROM (SELECT isbn FROM"
+        " record_isbns WHERE record_id = r.id ORDER BY position)) FROM records r"
+        " WHERE r.id IN ({})",
+        list(ids),
+    )
+    return {
+        int(row[0]): RecordRow(
+            record_id=int(row[0]),
+            title=row[1],
+            subtitle=row[2],
+            responsibility=row[3],
+            authors=tuple(json.loads(row[4])),
+            subjects=tuple(json.loads(row[5])),
+            publisher=row[6],
+            year=row[7],
+            language=row[8],
+            isbns=tuple(row[9].split()) if row[9] else (),
+        )
+        for row in rows
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class BranchCopies:
+    """How the copies of one record stand at one branch."""
+
+    record_id: int
+    code: str
+    name: str
+    on_shelf: int
+    on_loan: int
+    not_loanable: int
+    elsewhere: int  # in transit or waiting on the hold shelf for someone
+    earliest_due: str | None
+
+
+# Copies that exist for patrons: lost, damaged and withdrawn ones are not shown.
+_VISIBLE = "i.status NOT IN ('lost', 'damaged', 'withdrawn')"
+
+
+def _not_loanable_sql(sections: Sequence[str]) -> tuple[str, list[str]]:
+    condition = "(i.not_for_loan = 1 OR i.condition = 'poor'"
+    if sections:
+        condition += f" OR i.section IN ({_marks(len(sections))})"
+    return condition + ")", list(sections)
+
+
+async def availability(
+    conn: aiosqlite.Connection, ids: Sequence[int], not_loanable_sections: Sequence[str] = ()
+) -> list[BranchCopies]:
+    """Per record and branch: copies on the shelf, on loan (earliest due), not loanable."""
+    if not ids:
+        return []
+    not_loanable, params = _not_loanable_sql(not_loanable_sections)
+    rows = await fetch_all(
+        conn,
+        "SELECT i.record_id, b.code, b.name,"
+        f" SUM(i.status = 'available' AND NOT {not_loanable}),"
+        " SUM(i.status = 'on_loan'),"
+        f" SUM(i.status = 'available' AND {not_loanable}),"
+        " SUM(i.status IN ('in_transit', 'on_hold_shelf')),"
+        " MIN(l.due_on)"
+        " FROM items i JOIN branches b ON b.id = i.location_branch_id"
+        " LEFT JOIN loans l ON l.item_id = i.id AND l.returned_at IS NULL"
+        f" WHERE i.record_id IN ({_marks(len(ids))}) AND {_VISIBLE}"
+        " GROUP BY i.record_id, b.id ORDER BY i.record_id, b.name",
+        (*params, *params, *ids),
+    )
+    return [
+        BranchCopies(
+            int(row[0]), row[1], row[2], int(row[3]), int(row[4]), int(row[5]), int(row[6]), row[7]
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class CopyRow:
+    barcode: str
+    branch_code: str
+    branch_name: str
+    shelf_mark: str | None
+    material_type: str
+    section: str | None
+    status: str
+    not_loanable: bool
+    due_on: str | None
+
+
+async def copies(
+    conn: aiosqlite.Connection, record_id: int, not_loanable_sections: Sequence[str] = ()
+) -> list[CopyRow]:
+    """Every visible copy of a record, for its detail page."""
+    not_loanable, params = _not_loanable_sql(not_loanable_sections)
+    rows = await fetch_all(
+        conn,
+        f"SELECT i.barcode, b.code, b.name, i.shelf_mark, i.material_type, i.section, i.status,"
+        f" {not_loanable}, l.due_on FROM items i JOIN branches b ON b.id = i.location_branch_id"
+        " LEFT JOIN loans l ON l.item_id = i.id AND l.returned_at IS NULL"
+        f" WHERE i.record_id = ? AND {_VISIBLE} ORDER BY b.name, i.shelf_mark, i.barcode",
+        (*params, record_id),
+    )
+    return [
+        CopyRow(row[0], row[1], row[2], row[3], row[4], row[5], row[6], bool(row[7]), row[8])
+        for row in rows
+    ]
