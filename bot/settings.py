@@ -230,7 +230,7 @@ def describe_validation_error(exc: ValidationError) -> str:
     if not location:
         return f"config error: {message}"
     section, *rest = location
-    key = ".".join(rest)
-    where = f"[{section}] {key}" if key else f"[{section}]"
+    if not rest:
+        return f"config error: [{section}]: {message}"
     env = ENV_PREFIX + "__".join(part.upper() for part in location)
-    return f"config error: {where}: {message} (or {env})"
+    return f"config error: [{section}] {'.'.join(rest)}: {message} (environment: {env})"

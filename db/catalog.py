@@ -424,7 +424,7 @@ _VISIBLE = "i.status NOT IN ('lost', 'damaged', 'withdrawn')"
 def _not_loanable_sql(sections: Sequence[str]) -> tuple[str, list[str]]:
     condition = "(i.not_for_loan = 1 OR i.condition = 'poor'"
     if sections:
-        condition += f" OR i.section IN ({_marks(len(sections))})"
+        condition += f" OR coalesce(i.section IN ({_marks(len(sections))}), 0)"
     return condition + ")", list(sections)
 
 

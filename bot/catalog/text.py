@@ -26,6 +26,9 @@ _LATIN_MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff
 # Control characters (C0 and C1, which include the non-sort markers) never reach a reader.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"\s+")
+# Letters that are "the same letter without a mark" for a searcher but that Unicode does not
+# decompose: the dotless i (whose capital is I).
+_LETTER_VARIANTS = str.maketrans({"ı": "i"})
 _NON_SORT_SPAN = re.compile("\x98[^\x9c]*\x9c")
 # A run of letters or digits (Python's \w without the underscore).
 _TOKEN = re.compile(r"[^\W_]+")
@@ -68,14 +71,21 @@ def _ends_with_initial_or_abbreviation(text: str) -> bool:
 
 
 def fold(text: str) -> str:
-    """Accent- and case-insensitive form: ``Cittá`` and ``CITTA`` both give ``citta``."""
+    """Accent- and case-insensitive form: ``Cittá`` and ``CITTA`` both give ``citta``.
+
+    Case is folded before the accents are stripped (``ᾀ`` folds to ``ἀι`` first, like its
+    capital ``ἈΙ``), and again after, because compatibility decomposition can produce capitals
+    (``Ⅻ`` → ``XII``).
+    """
     text = text.replace(NON_SORT_BEGIN, " ").replace(NON_SORT_END, " ")
-    decomposed = unicodedata.normalize("NFKD", text)
+    if text.isascii():
+        return text.casefold()
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
     if not decomposed.isascii():
         decomposed = _LATIN_MARKS.sub("", decomposed)
         if not decomposed.isascii():
             decomposed = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return decomposed.casefold()
+    return decomposed.casefold().translate(_LETTER_VARIANTS)
 
 
 def tokens(text: str) -> list[str]:
