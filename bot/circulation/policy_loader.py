@@ -102,6 +102,7 @@ def _resolve(source: str, *, base_dir: Path, seen: tuple[str, ...]) -> dict[str,
         path = base_dir / source
         data = _parse(_read(path), _label(source))
         next_dir = path.parent
+    _fold_sections(data, _label(source))
     parent = data.pop("extends", None)
     if parent is None:
         return data
@@ -112,6 +113,20 @@ def _resolve(source: str, *, base_dir: Path, seen: tuple[str, ...]) -> dict[str,
     base = _resolve(parent, base_dir=next_dir, seen=(*seen, identity))
     base.pop("name", None)  # a derived policy never inherits its base's name
     return merge_policy_data(base, data)
+
+
+def _fold_sections(data: dict[str, Any], label: str) -> None:
+    """Fold ``[sections.CODE]`` keys, so a derived ``[sections.ref]`` overrides ``REF``."""
+    sections = data.get("sections")
+    if not isinstance(sections, dict):
+        return
+    folded: dict[str, Any] = {}
+    for code, rules in sections.items():
+        key = code.strip().casefold()
+        if key in folded:
+            raise PolicyError(f"policy error: {label}: sections.{code}: listed twice")
+        folded[key] = rules
+    data["sections"] = folded
 
 
 def _read(path: Path) -> str:
