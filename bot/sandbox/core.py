@@ -145,6 +145,7 @@ class EmulatorCore:
         """Handle one Bot API call; returns the HTTP status and the JSON body to answer."""
         from bot.sandbox.methods import HANDLERS  # the handlers import this module
 
+        self.events.notify()  # a call is news to waiters, e.g. "the bot is handling it"
         name = self._method_names.get(method.lower())
         if name is None:
             return self._answer(method, raw, not_found())
@@ -199,6 +200,9 @@ class EmulatorCore:
 
     def chat_or_400(self, chat_id: int | str) -> Chat:
         chat = self.world.find_chat(chat_id)
+        user = self.world.users.get(chat_id) if isinstance(chat_id, int) else None
+        if chat is None and user is not None and not user.is_bot:
+            chat = self.world.private_chat(user)  # a known user who never wrote to the bot
         if chat is None:
             raise bad_request("chat not found")
         return chat
