@@ -73,7 +73,8 @@ async def inline(update: Update, context: Context) -> None:
 
 async def echo_document(update: Update, context: Context) -> None:
     message = update.effective_message
-    assert message is not None and message.document is not None
+    assert message is not None
+    assert message.document is not None
     received = await (await message.document.get_file()).download_as_bytearray()
     await message.reply_document(
         io.BytesIO(bytes(received).upper()), filename="echo.txt", caption=f"{len(received)} byte"
@@ -139,7 +140,8 @@ async def test_inline_query_is_answered(sandbox: RunningEmulator) -> None:
     assert [r["id"] for r in answer["results"]] == ["r0", "r1", "r2"]
     assert answer["results"][0]["input_message_content"]["message_text"] == "Calvino 0"
     message = emu.choose_inline_result(anna.id, query_id, "r1", chat_id=anna.id)
-    assert message is not None and message.text == "Calvino 1"
+    assert message is not None
+    assert message.text == "Calvino 1"
     assert message.api["via_bot"]["id"] == emu.bot.id
 
 
@@ -153,7 +155,8 @@ async def test_document_upload_both_ways(sandbox: RunningEmulator) -> None:
     assert reply.api["document"]["file_name"] == "echo.txt"
     assert reply.file_id is not None
     stored = emu.world.files.get(reply.file_id)
-    assert stored is not None and stored.data == b"TESSERA 1234"
+    assert stored is not None
+    assert stored.data == b"TESSERA 1234"
 
 
 async def test_forum_topics_send_delete_and_fail(sandbox: RunningEmulator) -> None:
@@ -165,13 +168,14 @@ async def test_forum_topics_send_delete_and_fail(sandbox: RunningEmulator) -> No
         sent = await app.bot.send_message(
             staff.id, "Nuova conversazione", message_thread_id=topic.message_thread_id
         )
-        assert sent.is_topic_message and sent.message_thread_id == topic.message_thread_id
+        assert sent.is_topic_message
+        assert sent.message_thread_id == topic.message_thread_id
         member = await app.bot.get_chat_member(staff.id, librarian.id)
         assert member.status == "administrator"
         await app.bot.close_forum_topic(staff.id, topic.message_thread_id)
         await app.bot.send_message(staff.id, "ancora", message_thread_id=topic.message_thread_id)
         emu.delete_topic(staff.id, topic.message_thread_id)
-        with pytest.raises(BadRequest, match="[Mm]essage thread not found"):
+        with pytest.raises(BadRequest, match=r"[Mm]essage thread not found"):
             await app.bot.send_message(staff.id, "perso", message_thread_id=topic.message_thread_id)
     assert [t.name for t in emu.topics(staff.id, include_deleted=True)] == [topic.name]
     assert emu.transcript(staff.id, topic.message_thread_id) == []
