@@ -201,10 +201,28 @@ class ApiSpec:
         if shape.string_allowed and isinstance(value, str):
             return []
         if shape.subtypes:
+            if isinstance(value, dict) and (wrong := self._undiscriminated(shape, value, path)):
+                return [wrong]
             return self._check(shape.subtypes, value, path, limits)
         if not isinstance(value, dict):
             return [_wrong_type(path, (type_name,), value)]
         return self._check_object(shape, value, path, limits=limits)
+
+    def _undiscriminated(self, union: _Shape, value: JsonDict, path: str) -> Problem | None:
+        """A problem when ``value``'s type/status tag names none of the union's members."""
+        tags = [self.types[name].discriminator for name in union.subtypes if name in self.types]
+        keys = {tag[0] for tag in tags if tag is not None}
+        if len(keys) != 1 or None in tags:
+            return None
+        key = keys.pop()
+        allowed = sorted({tag[1] for tag in tags if tag is not None})
+        where = f"{path}.{key}" if path else key
+        if key not in value:
+            return _missing(where, key)
+        if value[key] in allowed:
+            return None
+        message = f"{value[key]!r} is not one of {allowed}"
+        return Problem(where, message, f'unsupported {union.name} "{value[key]}"')
 
     def _check_object(
         self, shape: _Shape, value: JsonDict, path: str, top: bool = False, limits: bool = True
