@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-_EUROS = re.compile(r"^(?P<units>\d{1,7})(?:[.,](?P<cents>\d{1,2}))?$")
+_EUROS = re.compile(r"^(?P<units>\d{1,9})(?:[.,](?P<cents>\d{1,2}))?$")
 
 
 def format_euros(cents: int) -> str:
