@@ -63,15 +63,15 @@ class Violation:
         }
 
 
-@dataclass(frozen=True)
+@dataclass
 class CallRecord:
-    """One Bot API call the bot made and how it was answered."""
+    """One Bot API call the bot made; ``status`` stays None while it is being handled."""
 
     method: str
     params: JsonDict
-    status: int
-    description: str | None
     at: float
+    status: int | None = None
+    description: str | None = None
 
 
 @dataclass
@@ -145,35 +145,36 @@ class EmulatorCore:
         """Handle one Bot API call; returns the HTTP status and the JSON body to answer."""
         from bot.sandbox.methods import HANDLERS  # the handlers import this module
 
-        self.events.notify()  # a call is news to waiters, e.g. "the bot is handling it"
         name = self._method_names.get(method.lower())
+        record = CallRecord(name or method, _loggable(raw), self.clock())
+        self.calls.append(record)
+        self.events.notify()  # a call is news to waiters ("the bot is handling it")
         if name is None:
-            return self._answer(method, raw, not_found())
+            return self._answer(record, not_found())
         params, problems = self.spec.check_request(name, raw)
         if problems:
             for problem in problems:
                 self._violate("request", name, problem.path, problem.message, problem.reason, raw)
-            return self._answer(name, raw, ApiError(400, problems[0].description))
+            return self._answer(record, ApiError(400, problems[0].description))
         handler = HANDLERS.get(name)
         if handler is None:
             reason = f"method {name} is not implemented by the sandbox emulator"
             self._violate("unsupported", name, "", reason, reason, raw)
-            return self._answer(name, raw, bad_request(reason))
+            return self._answer(record, bad_request(reason))
         try:
             await self.faults.apply(name, params)
             result = await handler(self, params)
         except ApiError as error:
-            return self._answer(name, raw, error)
+            return self._answer(record, error)
         if self.check_responses:
             for problem in self.spec.check_value(self.spec.returns[name], result, "result"):
                 self._violate("response", name, problem.path, problem.message, problem.reason, raw)
-        self.calls.append(CallRecord(name, _loggable(raw), 200, None, self.clock()))
+        record.status = 200
         self.events.notify()
         return 200, {"ok": True, "result": result}
 
-    def _answer(self, method: str, raw: JsonDict, error: ApiError) -> tuple[int, JsonDict]:
-        record = CallRecord(method, _loggable(raw), error.status, error.description, self.clock())
-        self.calls.append(record)
+    def _answer(self, record: CallRecord, error: ApiError) -> tuple[int, JsonDict]:
+        record.status, record.description = error.status, error.description
         self.events.notify()
         return error.status, error.to_json()
 

@@ -226,3 +226,41 @@ async def test_blocked_user_gives_forbidden(sandbox: RunningEmulator) -> None:
         with pytest.raises(Forbidden, match="can't initiate conversation"):
             await app.bot.send_message(stranger.id, "ciao")
     assert [m.text for m in emu.bot_messages(anna.id)] == ["prima"]
+
+
+async def test_relay_copy_forward_and_edits(sandbox: RunningEmulator) -> None:
+    """The handoff pattern of issue 6: copy a patron's message to a topic, relay her edit."""
+    emu = sandbox.emulator
+    anna = emu.add_user("Anna")
+    staff = emu.add_group("Staff", forum=True)
+    copies: dict[int, int] = {}
+
+    async def relay(update: Update, context: Context) -> None:
+        message = update.effective_message
+        assert message is not None
+        if update.edited_message is not None:
+            await context.bot.edit_message_text(
+                f"(modificato) {message.text}", chat_id=staff.id, message_id=copies[message.id]
+            )
+            return
+        topic = await context.bot.create_forum_topic(staff.id, f"Anna {message.id}")
+        copied = await message.copy(staff.id, message_thread_id=topic.message_thread_id)
+        copies[message.id] = copied.message_id
+        await message.forward(staff.id, message_thread_id=topic.message_thread_id)
+
+    def setup(app: AnyApplication) -> None:
+        app.add_handler(MessageHandler(filters.ChatType.PRIVATE, relay))
+
+    async with polling_app(sandbox, setup):
+        sent = emu.send_text(anna.id, "Avete Calvino?")
+        created, copied, forwarded = await emu.wait_for_bot_messages(staff.id, 3)
+        await emu.wait_for(lambda: copies.get(sent.message_id), what="the copy's id")
+        emu.edit_text(anna.id, anna.id, sent.message_id, "Avete Calvino in inglese?")
+        await emu.wait_for(
+            lambda: emu.message(staff.id, copies[sent.message_id]).edit_count or None,
+            what="the relayed edit",
+        )
+    assert created.api["forum_topic_created"]["name"] == f"Anna {sent.message_id}"
+    assert copied.thread_id == forwarded.thread_id == created.message_id
+    assert forwarded.api["forward_origin"]["sender_user"]["id"] == anna.id
+    assert emu.message(staff.id, copied.message_id).text == "(modificato) Avete Calvino in inglese?"
