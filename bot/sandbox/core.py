@@ -110,6 +110,8 @@ def _loggable(raw: JsonDict) -> JsonDict:
 class EmulatorCore:
     """State and the Bot API entry point; the control API is layered on top of it."""
 
+    max_call_records = 20_000
+
     def __init__(
         self,
         token: str = "123456:SANDBOX-TOKEN",
@@ -147,6 +149,8 @@ class EmulatorCore:
 
         name = self._method_names.get(method.lower())
         record = CallRecord(name or method, _loggable(raw), self.clock())
+        if len(self.calls) >= self.max_call_records:
+            del self.calls[: self.max_call_records // 2]  # a long demo must not grow forever
         self.calls.append(record)
         self.events.notify()  # a call is news to waiters ("the bot is handling it")
         if name is None:

@@ -84,7 +84,6 @@ class UpdateQueue:
         self._poll_generation = 0
         self._closing = False
         self._delivery: asyncio.Task[None] | None = None
-        self.delivered: list[JsonDict] = []  # every update handed out, for debugging
 
     @property
     def pending_count(self) -> int:
@@ -145,9 +144,7 @@ class UpdateQueue:
                     "terminated by other getUpdates request; "
                     "make sure that only one bot instance is running"
                 )
-        batch = self._pending[:limit]
-        self.delivered += batch
-        return batch
+        return self._pending[:limit]
 
     # -- webhooks -------------------------------------------------------------------------------
 
@@ -194,7 +191,6 @@ class UpdateQueue:
                 if error is None:
                     if self._pending and self._pending[0] is update:
                         self._pending.pop(0)
-                    self.delivered.append(update)
                     backoff = 0.05
                     continue
                 hook.last_error_date = int(self._clock())

@@ -202,6 +202,7 @@ async def test_staff_reply_in_topic_reaches_the_bot(sandbox: RunningEmulator) ->
     assert seen == [(topic.message_thread_id, "Risposta")]
 
 
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 async def test_retry_after_is_honoured_by_ptb(sandbox: RunningEmulator) -> None:
     emu = sandbox.emulator
     anna = emu.add_user("Anna", started=True)
