@@ -20,7 +20,7 @@ from datetime import date
 
 from bot.circulation.dates import days_late
 from bot.circulation.facts import PatronCategory
-from bot.circulation.policy import FineRules, Policy
+from bot.circulation.policy import Policy
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,12 +133,6 @@ def late_together(items: Sequence[Lateness]) -> list[list[int]]:
             groups.append([item.key])
             group_end = item.end_on
     return groups
-
-
-def fine_caps_summary(rules: FineRules, category: PatronCategory) -> tuple[int, int, int | None]:
-    """(one title, several titles, absolute) caps in cents for a category (for the UI)."""
-    caps = rules.caps.get(category)
-    return caps.one_title_cents, caps.several_titles_cents, rules.absolute_cap_cents
 
 
 def _take(amounts: dict[int, int], keys: Sequence[int], cap: int) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from bot.circulation.facts import CopyFacts, HoldFacts, HoldState, ItemStatus, PatronFacts
+from bot.circulation.facts import CopyFacts, HoldFacts, HoldState, ItemStatus
 from bot.circulation.library_calendar import LibraryCalendar
 from bot.circulation.loanability import loanability
 from bot.circulation.policy import PickupDayKind, Policy
@@ -42,7 +42,6 @@ def hold_decision(
     policy: Policy,
     calendar: LibraryCalendar,
     *,
-    patron: PatronFacts,
     standing: Standing,
     copies: Sequence[CopyFacts],
     active_holds: int,
@@ -51,7 +50,7 @@ def hold_decision(
     pickup_branch: str,
     today: date,
 ) -> HoldDecision:
-    """May ``patron`` hold the title whose ``copies`` are given, for pickup at ``pickup_branch``?
+    """May the patron hold the title whose ``copies`` are given, for pickup at ``pickup_branch``?
 
     ``active_holds`` counts the patron's active holds and requests (C4 counts both);
     ``already_holds_title`` and ``has_title_on_loan`` stop a second hold on the same title and

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
+from bot.circulation.checkout import limit_refusal
 from bot.circulation.dates import days_late
 from bot.circulation.facts import ItemFacts, LoanFacts, PatronFacts
 from bot.circulation.library_calendar import LibraryCalendar
@@ -130,9 +131,13 @@ def short_loan_decision(
         return refuse(Reason.DIGITAL_ONLY, policy.loans.digital_rule)
     if loanability(item, policy, today).allowed:
         return refuse(Reason.SHORT_LOAN_NOT_ELIGIBLE, rules.rule)
-    # rule G4: at most 3 items.
+    # rule G4: at most 3 items ...
     if sum(1 for loan in open_loans if loan.short_loan) >= rules.max_items:
         return refuse(Reason.SHORT_LOAN_LIMIT, rules.rule, str(rules.max_items))
+    # ... and, being loans, within the ordinary limits (G8).
+    limited = limit_refusal(policy, patron.category, item, open_loans)
+    if limited is not None:
+        return refuse(limited.reason or Reason.LOAN_LIMIT, limited.rule, limited.detail)
     window = short_loan_window(rules, calendar, branch=branch, now=now)
     if window is None:
         return refuse(Reason.OUTSIDE_SHORT_LOAN_WINDOW, rules.rule)

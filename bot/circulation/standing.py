@@ -90,7 +90,12 @@ class AccountFacts:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Standing:
-    """The patron's standing now, and what the store must record to reflect it."""
+    """The patron's standing now, and what the store must record to reflect it.
+
+    ``restrictions`` are all in force; ``to_open`` those the store has no open row for yet;
+    ``to_close`` the open rows whose cause has gone (end them); ``staff_keys`` the open rows
+    kept in force only because they are open (sticky ones, or made by staff): staff end them.
+    """
 
     status: StandingStatus
     restrictions: tuple[Restriction, ...] = ()
@@ -149,7 +154,7 @@ def assess_standing(
             Restriction(
                 kind=key[0],
                 rule=key[1],
-                reason=derivable_reason(policy, key),
+                reason=_reason_of_open_row(policy, key),
                 lifted_by=Lift.STAFF,
             )
         )
@@ -285,7 +290,7 @@ def _derivable_keys(policy: Policy) -> dict[RestrictionKey, bool]:
     return keys
 
 
-def derivable_reason(policy: Policy, key: RestrictionKey) -> Reason:
+def _reason_of_open_row(policy: Policy, key: RestrictionKey) -> Reason:
     """The reason of an open restriction the store holds (for a sticky or staff-made row)."""
     kind, rule = key
     standing = policy.standing

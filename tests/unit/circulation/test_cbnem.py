@@ -83,7 +83,6 @@ def place_hold(
     return hold_decision(
         CBNEM,
         CAL,
-        patron=patron(home_branch="COL"),
         standing=GOOD_STANDING,
         copies=copies,
         active_holds=active_holds,

@@ -266,6 +266,8 @@ def test_G4_at_most_3_items_and_only_normally_excluded_material() -> None:
     assert short(when, open_loans=out[:2]).allowed
     limited = short(when, open_loans=out)
     assert (limited.reason, limited.detail) == (Reason.SHORT_LOAN_LIMIT, "3")
+    forty = loans(20) + loans(10, MaterialType.AUDIOVISUAL) + loans(10, MaterialType.AUDIOBOOK)
+    assert short(when, open_loans=forty).reason is Reason.LOAN_LIMIT  # still a loan (G8)
     ordinary = short(when, thing=item(section="GEN"))
     assert ordinary.reason is Reason.SHORT_LOAN_NOT_ELIGIBLE
     for excluded in (
@@ -447,7 +449,6 @@ def test_G13_holds_only_on_items_on_loan() -> None:
     decision = hold_decision(
         GINESTRA,
         CAL,
-        patron=patron(),
         standing=GOOD_STANDING,
         copies=[copy(ItemStatus.ON_LOAN), copy(ItemStatus.AVAILABLE)],
         active_holds=0,
@@ -464,7 +465,6 @@ def test_G13_holds_only_on_items_on_loan() -> None:
     on_loan = hold_decision(
         GINESTRA,
         CAL,
-        patron=patron(),
         standing=GOOD_STANDING,
         copies=[copy(ItemStatus.ON_LOAN), copy(ItemStatus.LOST)],
         active_holds=4,
@@ -481,7 +481,6 @@ def test_G13_a_6th_hold_is_refused() -> None:
     decision = hold_decision(
         GINESTRA,
         CAL,
-        patron=patron(),
         standing=GOOD_STANDING,
         copies=[copy(ItemStatus.ON_LOAN)],
         active_holds=5,
@@ -497,7 +496,6 @@ def test_G13_titles_that_cannot_be_lent_cannot_be_held() -> None:
     decision = hold_decision(
         GINESTRA,
         CAL,
-        patron=patron(),
         standing=GOOD_STANDING,
         copies=[copy(ItemStatus.ON_LOAN, section="REF"), copy(ItemStatus.WITHDRAWN)],
         active_holds=0,
