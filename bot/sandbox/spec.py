@@ -100,6 +100,8 @@ class ApiSpec:
         params: JsonDict = {}
         problems: list[Problem] = []
         for name, value in raw.items():
+            if value is None:
+                continue  # JSON null: the same as leaving the parameter out
             spec_field = shape.fields.get(name)
             if spec_field is None:
                 if not _is_attachment(name, raw):
