@@ -70,9 +70,32 @@ _ITEM_TYPES: dict[str, MaterialType] = {
 }
 
 
+class _Fields:
+    """A record's fields by tag: pymarc's ``get_fields`` walks every field on each call, and a
+    mapping asks for some twenty tags, which made it the import's hottest loop."""
+
+    __slots__ = ("_by_tag", "leader")
+
+    def __init__(self, record: pymarc.Record):
+        self.leader = str(record.leader or "")
+        by_tag: dict[str, list[tuple[int, pymarc.Field]]] = {}
+        for position, field in enumerate(record.fields):
+            by_tag.setdefault(field.tag, []).append((position, field))
+        self._by_tag = by_tag
+
+    def get(self, *tags: str) -> list[pymarc.Field]:
+        """The fields with these tags, in record order."""
+        if len(tags) == 1:
+            return [field for _, field in self._by_tag.get(tags[0], ())]
+        found = [entry for tag in tags for entry in self._by_tag.get(tag, ())]
+        found.sort(key=lambda entry: entry[0])
+        return [field for _, field in found]
+
+
 def map_record(record: pymarc.Record, flavour: str) -> RecordData:
     """Map one parsed record; raise :class:`MappingError` if it has no usable title."""
-    data = _map_unimarc(record) if flavour == "unimarc" else _map_marc21(record)
+    fields = _Fields(record)
+    data = _map_unimarc(fields) if flavour == "unimarc" else _map_marc21(fields)
     return _checked_items(data)
 
 
@@ -111,8 +134,8 @@ def _joined(field: pymarc.Field, codes: str, separator: str = " ") -> str:
     return display(separator.join(_values(field, codes)))
 
 
-def _first(record: pymarc.Record, tag: str, code: str) -> str | None:
-    for field in record.get_fields(tag):
+def _first(fields: _Fields, tag: str, code: str) -> str | None:
+    for field in fields.get(tag):
         for value in _values(field, code):
             return value
     return None
@@ -130,11 +153,11 @@ def _unique(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(kept)
 
 
-def _control(record: pymarc.Record, tag: str) -> str | None:
-    fields = record.get_fields(tag)
-    if not fields or not fields[0].is_control_field():
+def _control(fields: _Fields, tag: str) -> str | None:
+    found = fields.get(tag)
+    if not found or not found[0].is_control_field():
         return None
-    value = (fields[0].data or "").strip()
+    value = (found[0].data or "").strip()
     return value or None
 
 
@@ -152,9 +175,9 @@ def _language(code: str | None) -> str | None:
     return code if _LANGUAGE.match(code) else None
 
 
-def _isbns(record: pymarc.Record, tag: str) -> tuple[str, ...]:
+def _isbns(fields: _Fields, tag: str) -> tuple[str, ...]:
     found: list[str] = []
-    for field in record.get_fields(tag):
+    for field in fields.get(tag):
         for value in _values(field, "a"):
             normalized = isbn_tools.normalize(value)
             if normalized and normalized not in found:
@@ -162,8 +185,8 @@ def _isbns(record: pymarc.Record, tag: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def _material_from_leader(record: pymarc.Record) -> MaterialType:
-    leader = str(record.leader or "")
+def _material_from_leader(fields: _Fields) -> MaterialType:
+    leader = fields.leader
     kind = leader[6:7]
     level = leader[7:8]
     if kind in ("a", "t") and level in ("s", "b"):
@@ -183,16 +206,16 @@ def _material(code: str | None, fallback: MaterialType) -> MaterialType:
     return fallback
 
 
-def _source_key(record: pymarc.Record, isbns: Sequence[str], fingerprint: Sequence[object]) -> str:
+def _source_key(fields: _Fields, isbns: Sequence[str], fingerprint: Sequence[object]) -> str:
     """Identity across re-imports: control number, else system number, else ISBN, else content."""
-    control = _control(record, "001")
+    control = _control(fields, "001")
     if control:
-        qualifier = _control(record, "003")
+        qualifier = _control(fields, "003")
         return f"cn:{qualifier}/{control}" if qualifier else f"cn:{control}"
-    system = _first(record, "035", "a")
+    system = _first(fields, "035", "a")
     if system:
         return f"sys:{system.strip()}"
-    koha = _first(record, "999", "c")
+    koha = _first(fields, "999", "c")
     if koha and koha.strip().isdigit():
         return f"koha:{koha.strip()}"
     if isbns:
@@ -219,8 +242,8 @@ _MARC21_NAME_CODES = {
 _MARC21_SUBJECT_FIELDS = ("600", "610", "611", "630", "648", "650", "651", "653", "655")
 
 
-def _map_marc21(record: pymarc.Record) -> RecordData:
-    fields_245 = record.get_fields("245")
+def _map_marc21(fields: _Fields) -> RecordData:
+    fields_245 = fields.get("245")
     if not fields_245 or not _values(fields_245[0], "a"):
         raise MappingError("no title (245$a)")
     title_field = fields_245[0]
@@ -235,30 +258,30 @@ def _map_marc21(record: pymarc.Record) -> RecordData:
 
     authors = _unique(
         strip_isbd(_joined(field, _MARC21_NAME_CODES[field.tag]))
-        for field in record.get_fields(*_MARC21_NAME_FIELDS)
+        for field in fields.get(*_MARC21_NAME_FIELDS)
     )
     subjects = _unique(
-        _subject(field, "abcdt", "vxyz") for field in record.get_fields(*_MARC21_SUBJECT_FIELDS)
+        _subject(field, "abcdt", "vxyz") for field in fields.get(*_MARC21_SUBJECT_FIELDS)
     )
-    isbns = _isbns(record, "020")
+    isbns = _isbns(fields, "020")
 
     publisher = None
     year_text = None
-    for field in record.get_fields("264"):
+    for field in fields.get("264"):
         if field.indicator2 == "1":
             publisher = publisher or _first_value(field, "b")
             year_text = year_text or _first_value(field, "c")
-    for field in record.get_fields("260"):
+    for field in fields.get("260"):
         publisher = publisher or _first_value(field, "b")
         year_text = year_text or _first_value(field, "c")
-    fixed = _control(record, "008") or ""
+    fixed = _control(fields, "008") or ""
     year = _year(year_text) or (_year(fixed[7:11]) if len(fixed) >= 11 else None)
     language = _language(fixed[35:38] if len(fixed) >= 38 else None) or _language(
-        _first(record, "041", "a")
+        _first(fields, "041", "a")
     )
-    material = _material_from_leader(record)
-    source_key = _source_key(record, isbns, (title, authors, year, publisher))
-    items = _marc21_items(record, source_key, material)
+    material = _material_from_leader(fields)
+    source_key = _source_key(fields, isbns, (title, authors, year, publisher))
+    items = _marc21_items(fields, source_key, material)
     return RecordData(
         source_key=source_key,
         marc_format="marc21",
@@ -289,11 +312,9 @@ def _subject(field: pymarc.Field, main: str, subdivisions: str) -> str:
     return " -- ".join(part for part in parts if part)
 
 
-def _marc21_items(
-    record: pymarc.Record, source_key: str, material: MaterialType
-) -> tuple[ItemData, ...]:
+def _marc21_items(fields: _Fields, source_key: str, material: MaterialType) -> tuple[ItemData, ...]:
     items: list[ItemData] = []
-    koha = record.get_fields("952")
+    koha = fields.get("952")
     for ordinal, field in enumerate(koha, start=1):
         home = _field_value(field, "a") or _field_value(field, "b")
         if not home:
@@ -322,7 +343,7 @@ def _marc21_items(
         )
     if koha:
         return tuple(items)
-    for ordinal, field in enumerate(record.get_fields("852"), start=1):
+    for ordinal, field in enumerate(fields.get("852"), start=1):
         home = _field_value(field, "a")
         barcode = _field_value(field, "p")
         if not home or not (barcode or _BRANCH_CODE.match(home)):
@@ -368,8 +389,8 @@ _UNIMARC_NAME_CODES = {
 _UNIMARC_SUBJECT_FIELDS = ("600", "601", "602", "604", "605", "606", "607", "608", "610")
 
 
-def _map_unimarc(record: pymarc.Record) -> RecordData:
-    fields_200 = record.get_fields("200")
+def _map_unimarc(fields: _Fields) -> RecordData:
+    fields_200 = fields.get("200")
     if not fields_200 or not _values(fields_200[0], "a"):
         raise MappingError("no title (200$a)")
     title_field = fields_200[0]
@@ -383,24 +404,24 @@ def _map_unimarc(record: pymarc.Record) -> RecordData:
     responsibility = strip_isbd(_joined(title_field, "fg", " ; ")) or None
 
     authors = _unique(
-        strip_isbd(_unimarc_name(field)) for field in record.get_fields(*_UNIMARC_NAME_CODES)
+        strip_isbd(_unimarc_name(field)) for field in fields.get(*_UNIMARC_NAME_CODES)
     )
     subjects = _unique(
-        _subject(field, "a", "jxyz") for field in record.get_fields(*_UNIMARC_SUBJECT_FIELDS)
+        _subject(field, "a", "jxyz") for field in fields.get(*_UNIMARC_SUBJECT_FIELDS)
     )
-    isbns = _isbns(record, "010")
+    isbns = _isbns(fields, "010")
 
     publisher = None
     year_text = None
     for tag in ("210", "214"):
-        for field in record.get_fields(tag):
+        for field in fields.get(tag):
             publisher = publisher or _first_value(field, "c")
             year_text = year_text or _first_value(field, "d")
-    general = _first(record, "100", "a") or ""
+    general = _first(fields, "100", "a") or ""
     year = _year(year_text) or (_year(general[9:13]) if len(general) >= 13 else None)
-    language = _language(_first(record, "101", "a"))
-    material = _material_from_leader(record)
-    source_key = _source_key(record, isbns, (title, authors, year, publisher))
+    language = _language(_first(fields, "101", "a"))
+    material = _material_from_leader(fields)
+    source_key = _source_key(fields, isbns, (title, authors, year, publisher))
     return RecordData(
         source_key=source_key,
         marc_format="unimarc",
@@ -415,7 +436,7 @@ def _map_unimarc(record: pymarc.Record) -> RecordData:
         year=year,
         language=language,
         material_type=material,
-        items=_unimarc_items(record, source_key, material),
+        items=_unimarc_items(fields, source_key, material),
     )
 
 
@@ -436,10 +457,10 @@ def _unimarc_name(field: pymarc.Field) -> str:
 
 
 def _unimarc_items(
-    record: pymarc.Record, source_key: str, material: MaterialType
+    fields: _Fields, source_key: str, material: MaterialType
 ) -> tuple[ItemData, ...]:
     items: list[ItemData] = []
-    for ordinal, field in enumerate(record.get_fields("995"), start=1):
+    for ordinal, field in enumerate(fields.get("995"), start=1):
         home = _field_value(field, "b") or _field_value(field, "a") or _field_value(field, "c")
         if not home:
             continue

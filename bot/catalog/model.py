@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+from bot.catalog.text import index_text, title_key
 
 
 class MaterialType(StrEnum):
@@ -74,12 +75,27 @@ class RecordData:
     items: tuple[ItemData, ...] = field(default=(), compare=False)
     # Problems with parts of the record (a copy left out, ...) for the import summary.
     notes: tuple[str, ...] = field(default=(), compare=False)
+    # Derived once, where the record is built (the importer's parsing thread), never again.
+    title_key: str = field(init=False, compare=False)
+    index_columns: tuple[str, str, str, str] = field(init=False, compare=False, repr=False)
+    content_hash: str = field(init=False, compare=False)
 
-    @property
-    def content_hash(self) -> str:
-        """Changes exactly when a stored or indexed field changes (items are compared apart)."""
-        payload = json.dumps(
-            [
+    def __post_init__(self) -> None:
+        # title_key: the meaningful words of the title, for exact-title matches (search.py).
+        object.__setattr__(self, "title_key", title_key(self.title))
+        # What the search index stores: title, authors, subjects, other (publisher, ISBNs).
+        columns = (
+            index_text(self.title, self.subtitle),
+            index_text(*self.authors, self.responsibility),
+            index_text(*self.subjects),
+            index_text(self.publisher, *self.isbns),
+        )
+        object.__setattr__(self, "index_columns", columns)
+        # Changes exactly when a stored or indexed value changes (copies are compared apart),
+        # so a re-import after an upgrade that indexes differently refreshes the records.
+        payload = repr(
+            (
+                self.source_key,
                 self.marc_format,
                 self.title,
                 self.title_sort,
@@ -91,10 +107,12 @@ class RecordData:
                 self.publisher,
                 self.year,
                 self.language,
-            ],
-            ensure_ascii=False,
+                self.title_key,
+                columns,
+            )
         )
-        return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
+        digest = hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
+        object.__setattr__(self, "content_hash", digest)
 
     @property
     def display_author(self) -> str | None:

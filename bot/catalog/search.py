@@ -2,10 +2,16 @@
 
 Patrons type anything: quotes, ``AND``, ``NEAR``, ``*``, ``-``, parentheses, emoji, a pasted
 paragraph. None of it may reach FTS5 as syntax. :func:`match_expression` keeps only the words
-(letters and digits, folded like the index) and quotes each one, so the expression is always
-valid; words are ANDed, and the last one also matches as a prefix (``calv`` finds Calvino).
-Ranking is FTS5's bm25 with column weights that put title matches before author matches
-before subject matches (see the migration that creates ``records_fts``).
+(letters and digits, folded like the index), drops function words when there are others
+(``il nome della rosa`` searches ``nome rosa``), and quotes each one, so the expression is
+always valid; words are ANDed, and the last one also matches as a prefix (``calv`` finds
+Calvino).
+
+Order of results: records whose whole title is the query come first (a patron typing
+``La storia`` wants Morante's novel, not the thousand histories); then FTS5's bm25 with column
+weights that put title matches before author matches before subject matches (see the
+migration that creates ``records_fts``), within a ranking window (:data:`RANK_WINDOW`, see
+:func:`db.catalog.match_page`).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.catalog import isbn as isbn_tools
-from bot.catalog.text import tokens
+from bot.catalog.text import content_words, tokens
 from db import catalog as catalog_repo
 from db.store import Store
 
@@ -23,17 +29,25 @@ PAGE_SIZE = 5
 MAX_WORDS = 8  # more words than this only narrow a search to nothing
 MAX_WORD_LENGTH = 40
 MIN_PREFIX_LENGTH = 3  # shorter prefixes match half the index and help nobody
+# Matches ranked by relevance, and counted, at most: past it a patron is told "more than 1000"
+# (Evergreen's default superpage size; see db.catalog.match_page and docs/PERFORMANCE.md).
+RANK_WINDOW = 1000
+EXACT_TITLES = 10  # exact-title matches put first at most
 
 
 def match_expression(text: str) -> str | None:
     """The FTS5 expression for a patron's text, or None when it has no words at all."""
-    words = [word[:MAX_WORD_LENGTH] for word in tokens(text)][:MAX_WORDS]
+    words = _query_words(text)
     if not words:
         return None
     parts = [f'"{word}"' for word in words]
     if len(words[-1]) >= MIN_PREFIX_LENGTH:
         parts[-1] += "*"
     return " ".join(parts)
+
+
+def _query_words(text: str) -> list[str]:
+    return content_words([word[:MAX_WORD_LENGTH] for word in tokens(text)])[:MAX_WORDS]
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,13 +126,21 @@ class SearchPage:
     by_isbn: bool = False
 
     @property
+    def total_is_exact(self) -> bool:
+        """False when there are so many matches that counting stopped at RANK_WINDOW."""
+        return self.total < RANK_WINDOW
+
+    @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+        """Pages a patron can reach (the ranking window bounds them, see RANK_WINDOW)."""
+        reachable = min(self.total, RANK_WINDOW)
+        return max(1, -(-reachable // self.page_size))
 
     def as_json(self) -> dict[str, Any]:
         return {
             "query": self.query,
             "total": self.total,
+            "total_is_exact": self.total_is_exact,
             "page": self.page,
             "pages": self.pages,
             "results": [hit.as_json() for hit in self.hits],
@@ -146,7 +168,19 @@ async def search(
     expression = match_expression(text)
     if expression is None:
         return SearchPage(text, 0, page, page_size, ())
-    ids, total = await catalog_repo.match_page(conn, expression, page_size, offset)
+    exact = await catalog_repo.records_by_title_key(
+        conn, " ".join(_query_words(text)), EXACT_TITLES
+    )
+    if not exact:
+        ids, total = await catalog_repo.match_page(conn, expression, page_size, offset, RANK_WINDOW)
+    else:
+        # Exact titles lead every page sequence; the ranked ones follow without repeating them.
+        ranked, total = await catalog_repo.match_page(
+            conn, expression, offset + page_size + len(exact), 0, RANK_WINDOW
+        )
+        exact_set = set(exact)
+        combined = exact + [record_id for record_id in ranked if record_id not in exact_set]
+        ids = combined[offset : offset + page_size]
     hits = await _hits(store, ids, not_loanable_sections)
     return SearchPage(text, total, page, page_size, hits)
 

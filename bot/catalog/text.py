@@ -95,7 +95,35 @@ def tokens(text: str) -> list[str]:
 
 def index_text(*parts: str | None) -> str:
     """What the full-text index stores for some display strings: folded words, one space apart."""
-    return " ".join(" ".join(tokens(part)) for part in parts if part)
+    return " ".join(tokens(" ".join(part for part in parts if part)))
+
+
+# Function words of the network's catalog languages (Italian first). A query keeps them only when
+# it has nothing else: "il nome della rosa" searches "nome rosa", "The The" searches "the the".
+# They carry no meaning for ranking and match half the catalog, which is what makes a search
+# slow (bench/search.py): the usual stopword treatment of catalog search engines.
+_STOPWORD_TEXT = """
+    a ad agli ai al alla alle allo anche che co coi col con d da dagli dai dal dalla dalle dallo
+    de degli dei del della delle dello di e ed fra gli i il in l la le lo ma ne negli nei nel
+    nella nelle nello o od per pero piu quel quella quelle quelli quello questa queste questi
+    questo se si su sugli sui sul sulla sulle sullo tra tu un una uno
+    an and as at be by for from into is it its of on or the this to with
+    au aux ce ces dans des du en et les leur ou par pas pour qu que qui sa ses son sur une
+    el las los y
+    das dem den der des die ein eine einem einen einer eines im mit und von zu zum zur
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+def content_words(words: list[str]) -> list[str]:
+    """Drop function words and single letters (not digits), unless nothing would be left."""
+    kept = [word for word in words if word not in STOPWORDS and (len(word) > 1 or word.isdigit())]
+    return kept or words
+
+
+def title_key(title: str) -> str:
+    """A title reduced to its meaningful words: "La storia" and "storia" have the same key."""
+    return " ".join(content_words(tokens(title)))
 
 
 def sort_key(text: str) -> str:

@@ -53,6 +53,7 @@ CREATE TABLE records (
     title          TEXT NOT NULL,
     subtitle       TEXT,
     title_sort     TEXT NOT NULL,
+    title_key      TEXT NOT NULL,              -- meaningful words of the title, for exact matches
     responsibility TEXT,
     authors        TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(authors)),
     subjects       TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(subjects)),
@@ -63,6 +64,8 @@ CREATE TABLE records (
     created_at     TEXT NOT NULL,
     updated_at     TEXT NOT NULL
 );
+
+CREATE INDEX records_by_title_key ON records(title_key, year DESC, id DESC);
 
 -- ISBNs normalised to ISBN-13, so that an ISBN-10 and its ISBN-13 find the same record.
 CREATE TABLE record_isbns (

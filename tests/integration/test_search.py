@@ -239,3 +239,67 @@ def test_any_text_gives_a_valid_fts5_expression(text: str) -> None:
 async def test_any_text_returns_a_page_from_the_store(store: Store, text: str) -> None:
     page = await search(store, text)
     assert isinstance(page.total, int)
+
+
+async def test_function_words_do_not_narrow_or_slow_a_search(store: Store, now: datetime) -> None:
+    async with store.transaction() as conn:
+        await upsert_records(
+            conn,
+            [
+                _record("rosa", "Il nome della rosa", authors=("Eco, Umberto",)),
+                _record("rosa2", "Nome di rosa", authors=("Altri, Autore",)),
+                _record("the", "The The", authors=("Band, The",)),
+            ],
+            now=now,
+        )
+    assert match_expression("il nome della rosa") == '"nome" "rosa"*'
+    titles = {hit.title for hit in (await search(store, "il nome della rosa")).hits}
+    assert titles == {"Il nome della rosa", "Nome di rosa"}
+    # Only function words: they are the search.
+    assert match_expression("The The") == '"the" "the"*'
+    assert (await search(store, "the the")).hits[0].title == "The The"
+
+
+async def test_an_exact_title_comes_before_every_other_match(store: Store, now: datetime) -> None:
+    histories = [
+        _record(f"h{number}", f"Storia {subject}", authors=("Storia, Anna",))
+        for number, subject in enumerate(("d'Italia", "di Roma", "della musica", "antica"))
+    ]
+    async with store.transaction() as conn:
+        await upsert_records(
+            conn,
+            [_record("morante", "La storia", authors=("Morante, Elsa",)), *histories],
+            now=now,
+        )
+    page = await search(store, "storia")
+    assert page.hits[0].title == "La storia"
+    assert page.total == 5
+    second = await search(store, "storia", page=2, page_size=2)
+    first = await search(store, "storia", page=1, page_size=2)
+    third = await search(store, "storia", page=3, page_size=2)
+    seen = [hit.record_id for part in (first, second, third) for hit in part.hits]
+    assert len(seen) == len(set(seen)) == 5  # no record repeated or lost across pages
+
+
+async def test_ranking_happens_within_a_window_of_recent_matches(
+    store: Store, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.catalog import search as search_module
+
+    async with store.transaction() as conn:
+        await upsert_records(
+            conn,
+            [
+                _record(f"w{number}", f"Viaggio numero {number}", authors=("Autore, Primo",))
+                for number in range(30)
+            ],
+            now=now,
+        )
+    monkeypatch.setattr(search_module, "RANK_WINDOW", 10)
+    page = await search(store, "viaggio", page_size=5)
+    assert (page.total, page.total_is_exact) == (10, False)  # "more than 10"
+    assert page.pages == 2  # the window's pages
+    assert (await search(store, "viaggio numero 7")).total_is_exact
+    newest = await search(store, "viaggio", page=2, page_size=5)
+    shown = {int(hit.title.split()[-1]) for hit in (*page.hits, *newest.hits)}
+    assert shown == set(range(20, 30))  # the ten most recently added
