@@ -34,7 +34,7 @@ from bench.synthetic import records
 from bot.catalog.search import RANK_WINDOW, match_expression, search
 from bot.catalog.text import STOPWORDS, tokens
 from db.catalog import upsert_records
-from db.store import Store
+from db.store import CACHE_KIB, MMAP_BYTES, Store
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 BATCH = 5000
@@ -114,6 +114,9 @@ def percentile(values: list[float], fraction: float) -> float:
 
 async def measure(path: Path, queries: list[tuple[str, str]]) -> dict[str, object]:
     raw = sqlite3.connect(path)
+    # The floor gets the store's connection settings: only the work differs, not the cache.
+    raw.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    raw.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
     floor_sql = (
         "SELECT id FROM (SELECT rowid AS id, rank FROM records_fts WHERE records_fts MATCH ?"
         f" ORDER BY rowid DESC LIMIT {RANK_WINDOW}) ORDER BY rank LIMIT 5"

@@ -3,6 +3,16 @@
 Words, surnames and subjects are drawn from the real catalog files in tests/data/catalog (Italian,
 English and French records), with Zipf-like frequencies, so that the full-text index has the
 vocabulary skew of a real library: a few very common words ("di", "la", "the") and a long tail.
+
+To compare the skew with the real files (bench/README.md), count in how many titles each
+meaningful word appears::
+
+    from collections import Counter
+    from bot.catalog.text import STOPWORDS, tokens
+    def stats(titles):
+        frequency = Counter(w for t in titles for w in set(tokens(t)) if w not in STOPWORDS)
+        return [(w, round(100 * n / len(titles), 1)) for w, n in frequency.most_common(5)]
+    stats([record.title for record in records(20000)])
 """
 
 from __future__ import annotations
@@ -79,6 +89,49 @@ def load_vocabulary() -> Vocabulary:
     )
 
 
+# Heaps' law: a catalog's vocabulary grows about as the square root of its size. The real files
+# hold ~1,500 records; a catalog of n records gets (n / 1,500) ** 0.5 times their vocabulary,
+# the extra words (and surnames) made by joining halves of real ones. Real words keep the top
+# ranks, so the common words stay exactly as common; only the long tail grows.
+REAL_RECORDS = 1_537
+HEAPS_EXPONENT = 0.5
+
+
+def _grown(words: list[str], count: int, rng: random.Random) -> list[str]:
+    target = int(len(words) * max(1.0, (count / REAL_RECORDS) ** HEAPS_EXPONENT))
+    stems = [word for word in words if len(word) >= 4 and word.isalpha()]
+    grown = list(words)
+    seen = set(grown)
+    while len(grown) < target:
+        head, tail = rng.choice(stems), rng.choice(stems)
+        word = head[: len(head) // 2] + tail[len(tail) // 2 :].lower()
+        if word not in seen:
+            seen.add(word)
+            grown.append(word)
+    return grown
+
+
+def grow(vocabulary: Vocabulary, count: int, seed: int) -> Vocabulary:
+    """The vocabulary of a catalog of ``count`` records (Heaps' law, see above)."""
+    rng = random.Random(seed ^ 0x5EED)
+    words = _grown(vocabulary.title_words, count, rng)
+    real = len(vocabulary.title_words)
+    content_ranks = [
+        rank for rank, word in enumerate(words, start=1)
+        if rank > real or not set(tokens(word)) <= STOPWORDS
+    ]
+    return Vocabulary(
+        words,
+        [1.0 / rank for rank in range(1, len(words) + 1)],
+        [words[rank - 1] for rank in content_ranks],
+        [1.0 / rank for rank in content_ranks],
+        _grown(vocabulary.surnames, count, rng),
+        vocabulary.forenames,
+        vocabulary.subjects,
+        vocabulary.publishers,
+    )
+
+
 def isbn13(rng: random.Random) -> str:
     body = "978" + "".join(str(rng.randrange(10)) for _ in range(9))
     total = sum((1 if index % 2 == 0 else 3) * int(digit) for index, digit in enumerate(body))
@@ -87,7 +140,7 @@ def isbn13(rng: random.Random) -> str:
 
 def records(count: int, seed: int = 20261122) -> Iterator[RecordData]:
     """``count`` records, the same ones for the same seed on every machine."""
-    vocabulary = load_vocabulary()
+    vocabulary = grow(load_vocabulary(), count, seed)
     rng = random.Random(seed)
     words = vocabulary.title_words
     weights = vocabulary.title_weights
