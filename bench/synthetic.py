@@ -117,7 +117,8 @@ def grow(vocabulary: Vocabulary, count: int, seed: int) -> Vocabulary:
     words = _grown(vocabulary.title_words, count, rng)
     real = len(vocabulary.title_words)
     content_ranks = [
-        rank for rank, word in enumerate(words, start=1)
+        rank
+        for rank, word in enumerate(words, start=1)
         if rank > real or not set(tokens(word)) <= STOPWORDS
     ]
     return Vocabulary(
