@@ -47,16 +47,34 @@ async def _connect(path: Path, *, read_only: bool) -> aiosqlite.Connection:
         if read_only:
             await conn.execute("PRAGMA query_only = ON")
         else:
-            # WAL is a property of the file: set once by the writer, seen by every connection.
-            rows = await fetch_all(conn, "PRAGMA journal_mode = WAL")
-            if not rows or str(rows[0][0]).lower() != "wal":
-                raise StoreError(f"{path}: cannot switch to WAL journal mode")
+            await _switch_to_wal(conn, path)
             # FULL: a committed loan survives a power cut, not only a crash of the process.
             await conn.execute("PRAGMA synchronous = FULL")
     except BaseException:
         await conn.close()
         raise
     return conn
+
+
+async def _switch_to_wal(conn: aiosqlite.Connection, path: Path) -> None:
+    """WAL is a property of the file: set once, seen by every connection afterwards.
+
+    Switching needs an exclusive lock, and SQLite answers "database is locked" at once (without
+    its busy handler) when several processes open a new file together; so try again until the
+    busy timeout has passed, as the busy handler would have.
+    """
+    deadline = asyncio.get_running_loop().time() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            rows = await fetch_all(conn, "PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.02)
+            continue
+        if not rows or str(rows[0][0]).lower() != "wal":
+            raise StoreError(f"{path}: cannot switch to WAL journal mode")
+        return
 
 
 class Store:

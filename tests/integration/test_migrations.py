@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from pathlib import Path
 
@@ -153,3 +154,27 @@ def test_migration_files_split_into_statements() -> None:
         statements = migration.statements()
         assert statements
         assert all(sqlite3.complete_statement(statement) for statement in statements)
+
+
+def test_four_processes_upgrading_a_new_database_at_once(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {key: value for key, value in os.environ.items() if not key.startswith("BIBLIOBOT_")}
+    env["BIBLIOBOT_DATABASE__PATH"] = str(tmp_path / "shared.sqlite3")
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "db", "upgrade", "--json"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outcomes = [process.communicate(timeout=60) for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0, 0], outcomes
+    applied = sorted(version for out, _ in outcomes for version in json.loads(out)["applied"])
+    assert applied == [migration.version for migration in available_migrations()]
