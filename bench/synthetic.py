@@ -17,6 +17,7 @@ meaningful word appears::
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
 from collections.abc import Iterator
@@ -144,13 +145,15 @@ def records(count: int, seed: int = 20261122) -> Iterator[RecordData]:
     vocabulary = grow(load_vocabulary(), count, seed)
     rng = random.Random(seed)
     words = vocabulary.title_words
-    weights = vocabulary.title_weights
+    # Cumulative weights once: random.choices would recompute them on every call.
+    cumulative = list(itertools.accumulate(vocabulary.title_weights))
+    content_cumulative = list(itertools.accumulate(vocabulary.content_weights))
     for number in range(1, count + 1):
         # Like real titles, every title has at least one meaningful word.
-        chosen = rng.choices(words, weights, k=rng.randint(1, 6))
+        chosen = rng.choices(words, cum_weights=cumulative, k=rng.randint(1, 6))
         chosen.insert(
             rng.randrange(len(chosen) + 1),
-            rng.choices(vocabulary.content_words, vocabulary.content_weights)[0],
+            rng.choices(vocabulary.content_words, cum_weights=content_cumulative)[0],
         )
         title = " ".join(chosen)
         authors = tuple(

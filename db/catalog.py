@@ -329,8 +329,29 @@ def _stored_form(item: ItemData) -> tuple[object, ...]:
 # Search ---------------------------------------------------------------------------------------
 
 
+# One page of matches, best first, within the ranking window (see match_page), with how many
+# matches the window holds. ?1 expression, ?2 window, ?3 limit, ?4 offset.
+RANKED_PAGE_SQL = (
+    "SELECT id, count(*) OVER () FROM (SELECT rowid AS id, rank FROM records_fts"
+    " WHERE records_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2)"
+    " ORDER BY rank, id DESC LIMIT ?3 OFFSET ?4"
+)
+# The same without relevance: newest first.
+PLAIN_PAGE_SQL = (
+    "SELECT id, count(*) OVER () FROM (SELECT rowid AS id FROM records_fts"
+    " WHERE records_fts MATCH ?1 ORDER BY rowid DESC LIMIT ?2)"
+    " ORDER BY id DESC LIMIT ?3 OFFSET ?4"
+)
+
+
 async def match_page(
-    conn: aiosqlite.Connection, expression: str, limit: int, offset: int, window: int
+    conn: aiosqlite.Connection,
+    expression: str,
+    limit: int,
+    offset: int,
+    window: int,
+    *,
+    ranked: bool = True,
 ) -> tuple[list[int], int]:
     """Ids of one page of the records matching an FTS5 expression, best first, and how many
     matches there are, counted up to ``window``.
@@ -341,12 +362,14 @@ async def match_page(
     within a window: the ``window`` most recently added matches. Queries that match fewer
     records than the window, nearly all of them, are ranked exactly; for the others the
     patron is told there are more than ``window`` and is better served by another word.
+
+    bm25 also counts every record holding each word (for its rarity weight), which for a
+    function word means most of the catalog: ``ranked=False`` lists newest first instead,
+    for queries made of function words only, whose relevance would mean nothing anyway.
     """
     rows = await fetch_all(
         conn,
-        "SELECT id, count(*) OVER () FROM (SELECT rowid AS id, rank FROM records_fts"
-        " WHERE records_fts MATCH ? ORDER BY rowid DESC LIMIT ?)"
-        " ORDER BY rank, id DESC LIMIT ? OFFSET ?",
+        RANKED_PAGE_SQL if ranked else PLAIN_PAGE_SQL,
         (expression, window, limit, offset),
     )
     if rows or offset == 0:

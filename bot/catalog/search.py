@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.catalog import isbn as isbn_tools
-from bot.catalog.text import content_words, tokens
+from bot.catalog.text import content_words, is_meaningful, tokens
 from db import catalog as catalog_repo
 from db.store import Store
 
@@ -29,6 +29,8 @@ PAGE_SIZE = 5
 MAX_WORDS = 8  # more words than this only narrow a search to nothing
 MAX_WORD_LENGTH = 40
 MIN_PREFIX_LENGTH = 3  # shorter prefixes match half the index and help nobody
+# Prefixes of 2-4 letters have their own index (records_fts prefix='2 3 4'): FTS5 reads one list
+# instead of merging every word that starts with them.
 # Matches ranked by relevance, and counted, at most: past it a patron is told "more than 1000"
 # (Evergreen's default superpage size; see db.catalog.match_page and docs/PERFORMANCE.md).
 RANK_WINDOW = 1000
@@ -168,15 +170,17 @@ async def search(
     expression = match_expression(text)
     if expression is None:
         return SearchPage(text, 0, page, page_size, ())
-    exact = await catalog_repo.records_by_title_key(
-        conn, " ".join(_query_words(text)), EXACT_TITLES
-    )
+    words = _query_words(text)
+    exact = await catalog_repo.records_by_title_key(conn, " ".join(words), EXACT_TITLES)
+    relevance = any(is_meaningful(word) for word in words)
     if not exact:
-        ids, total = await catalog_repo.match_page(conn, expression, page_size, offset, RANK_WINDOW)
+        ids, total = await catalog_repo.match_page(
+            conn, expression, page_size, offset, RANK_WINDOW, ranked=relevance
+        )
     else:
         # Exact titles lead every page sequence; the ranked ones follow without repeating them.
         ranked, total = await catalog_repo.match_page(
-            conn, expression, offset + page_size + len(exact), 0, RANK_WINDOW
+            conn, expression, offset + page_size + len(exact), 0, RANK_WINDOW, ranked=relevance
         )
         exact_set = set(exact)
         combined = exact + [record_id for record_id in ranked if record_id not in exact_set]

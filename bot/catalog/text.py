@@ -115,10 +115,14 @@ _STOPWORD_TEXT = """
 STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
+def is_meaningful(word: str) -> bool:
+    """Not a function word, and not a single letter (a single digit is meaningful: "Vol. 2")."""
+    return word not in STOPWORDS and (len(word) > 1 or word.isdigit())
+
+
 def content_words(words: list[str]) -> list[str]:
-    """Drop function words and single letters (not digits), unless nothing would be left."""
-    kept = [word for word in words if word not in STOPWORDS and (len(word) > 1 or word.isdigit())]
-    return kept or words
+    """Drop function words and single letters, unless nothing would be left."""
+    return [word for word in words if is_meaningful(word)] or words
 
 
 def title_key(title: str) -> str:

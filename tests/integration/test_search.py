@@ -303,3 +303,16 @@ async def test_ranking_happens_within_a_window_of_recent_matches(
     newest = await search(store, "viaggio", page=2, page_size=5)
     shown = {int(hit.title.split()[-1]) for hit in (*page.hits, *newest.hits)}
     assert shown == set(range(20, 30))  # the ten most recently added
+
+
+async def test_function_words_alone_list_the_newest_matches(store: Store, now: datetime) -> None:
+    async with store.transaction() as conn:
+        await upsert_records(
+            conn,
+            [_record(f"f{number}", f"Della {word}") for number, word in enumerate("abc")],
+            now=now,
+        )
+        await upsert_records(conn, [_record("della", "Della")], now=now)
+    page = await search(store, "della")
+    # The exact title first, then newest first (no relevance for a function word).
+    assert [hit.title for hit in page.hits] == ["Della", "Della c", "Della b", "Della a"]
