@@ -414,30 +414,33 @@ class RecordRow:
     isbns: tuple[str, ...]
 
 
+_RECORD_COLUMNS = (
+    "SELECT r.id, r.title, r.subtitle, r.responsibility, r.authors, r.subjects, r.publisher,"
+    " r.year, r.language, (SELECT group_concat(isbn, ' ') FROM (SELECT isbn FROM"
+    " record_isbns WHERE record_id = r.id ORDER BY position))"
+)
+
+
+def _record_row_from(row: Sequence[Any]) -> RecordRow:
+    return RecordRow(
+        record_id=int(row[0]),
+        title=row[1],
+        subtitle=row[2],
+        responsibility=row[3],
+        authors=tuple(json.loads(row[4])),
+        subjects=tuple(json.loads(row[5])),
+        publisher=row[6],
+        year=row[7],
+        language=row[8],
+        isbns=tuple(row[9].split()) if row[9] else (),
+    )
+
+
 async def records(conn: aiosqlite.Connection, ids: Sequence[int]) -> dict[int, RecordRow]:
     rows = await _select_in(
-        conn,
-        "SELECT r.id, r.title, r.subtitle, r.responsibility, r.authors, r.subjects, r.publisher,"
-        " r.year, r.language, (SELECT group_concat(isbn, ' ') FROM (SELECT isbn FROM"
-        " record_isbns WHERE record_id = r.id ORDER BY position)) FROM records r"
-        " WHERE r.id IN ({})",
-        list(ids),
+        conn, f"{_RECORD_COLUMNS} FROM records r WHERE r.id IN ({{}})", list(ids)
     )
-    return {
-        int(row[0]): RecordRow(
-            record_id=int(row[0]),
-            title=row[1],
-            subtitle=row[2],
-            responsibility=row[3],
-            authors=tuple(json.loads(row[4])),
-            subjects=tuple(json.loads(row[5])),
-            publisher=row[6],
-            year=row[7],
-            language=row[8],
-            isbns=tuple(row[9].split()) if row[9] else (),
-        )
-        for row in rows
-    }
+    return {int(row[0]): _record_row_from(row) for row in rows}
 
 
 @dataclass(frozen=True, slots=True)
@@ -465,33 +468,56 @@ def _not_loanable_sql(sections: Sequence[str]) -> tuple[str, list[str]]:
     return condition + ")", list(sections)
 
 
-async def availability(
+def _copies_by_branch_sql(not_loanable: str) -> str:
+    """Per branch, for the record ``r.id``: a JSON list of [code, name, on the shelf, on loan,
+    not loanable, elsewhere, earliest due date], read from the covering index on items."""
+    return (
+        "(SELECT json_group_array(json_array(code, name, on_shelf, on_loan, not_loanable,"
+        " elsewhere, due)) FROM (SELECT b.code AS code, b.name AS name,"
+        f" SUM(i.status = 'available' AND NOT {not_loanable}) AS on_shelf,"
+        " SUM(i.status = 'on_loan') AS on_loan,"
+        f" SUM(i.status = 'available' AND {not_loanable}) AS not_loanable,"
+        " SUM(i.status IN ('in_transit', 'on_hold_shelf')) AS elsewhere,"
+        " MIN(l.due_on) AS due"
+        " FROM items i JOIN branches b ON b.id = i.location_branch_id"
+        " LEFT JOIN loans l ON l.item_id = i.id AND l.returned_at IS NULL"
+        f" WHERE i.record_id = r.id AND {_VISIBLE} GROUP BY b.id ORDER BY b.name))"
+    )
+
+
+async def records_with_copies(
     conn: aiosqlite.Connection, ids: Sequence[int], not_loanable_sections: Sequence[str] = ()
-) -> list[BranchCopies]:
-    """Per record and branch: copies on the shelf, on loan (earliest due), not loanable."""
+) -> dict[int, tuple[RecordRow, list[BranchCopies]]]:
+    """Records and, per branch, how their copies stand: one statement for a page of results."""
     if not ids:
-        return []
+        return {}
     not_loanable, params = _not_loanable_sql(not_loanable_sections)
     rows = await fetch_all(
         conn,
-        "SELECT i.record_id, b.code, b.name,"
-        f" SUM(i.status = 'available' AND NOT {not_loanable}),"
-        " SUM(i.status = 'on_loan'),"
-        f" SUM(i.status = 'available' AND {not_loanable}),"
-        " SUM(i.status IN ('in_transit', 'on_hold_shelf')),"
-        " MIN(l.due_on)"
-        " FROM items i JOIN branches b ON b.id = i.location_branch_id"
-        " LEFT JOIN loans l ON l.item_id = i.id AND l.returned_at IS NULL"
-        f" WHERE i.record_id IN ({_marks(len(ids))}) AND {_VISIBLE}"
-        " GROUP BY i.record_id, b.id ORDER BY i.record_id, b.name",
+        f"{_RECORD_COLUMNS}, {_copies_by_branch_sql(not_loanable)} FROM records r"
+        f" WHERE r.id IN ({_marks(len(ids))})",
         (*params, *params, *ids),
     )
-    return [
-        BranchCopies(
-            int(row[0]), row[1], row[2], int(row[3]), int(row[4]), int(row[5]), int(row[6]), row[7]
-        )
-        for row in rows
-    ]
+    result: dict[int, tuple[RecordRow, list[BranchCopies]]] = {}
+    for row in rows:
+        record = _record_row_from(row)
+        branches = [
+            BranchCopies(
+                record.record_id,
+                code,
+                name,
+                int(on_shelf),
+                int(on_loan),
+                int(not_loanable_count),
+                int(elsewhere),
+                due,
+            )
+            for code, name, on_shelf, on_loan, not_loanable_count, elsewhere, due in json.loads(
+                row[10]
+            )
+        ]
+        result[record.record_id] = (record, branches)
+    return result
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,9 +31,11 @@ MAX_WORD_LENGTH = 40
 MIN_PREFIX_LENGTH = 3  # shorter prefixes match half the index and help nobody
 # Prefixes of 2-4 letters have their own index (records_fts prefix='2 3 4'): FTS5 reads one list
 # instead of merging every word that starts with them.
-# Matches ranked by relevance, and counted, at most: past it a patron is told "more than 1000"
-# (Evergreen's default superpage size; see db.catalog.match_page and docs/PERFORMANCE.md).
-RANK_WINDOW = 1000
+# Matches ranked by relevance, and counted, at most: past it a patron is told "more than 500".
+# Evergreen also checks relevance for a bounded number of matches (superpage_size *
+# max_superpages); 500 keeps the slowest searches near 5 ms at a million records
+# (db.catalog.match_page, docs/PERFORMANCE.md).
+RANK_WINDOW = 500
 EXACT_TITLES = 10  # exact-title matches put first at most
 
 
@@ -192,20 +194,12 @@ async def search(
 async def _hits(
     store: Store, ids: Sequence[int], not_loanable_sections: Sequence[str]
 ) -> tuple[Hit, ...]:
-    if not ids:
-        return ()
-    conn = store.reader
-    rows = await catalog_repo.records(conn, ids)
-    copies = await catalog_repo.availability(conn, ids, not_loanable_sections)
-    by_record: dict[int, list[catalog_repo.BranchCopies]] = {}
-    for entry in copies:
-        by_record.setdefault(entry.record_id, []).append(entry)
+    found = await catalog_repo.records_with_copies(store.reader, ids, not_loanable_sections)
     hits: list[Hit] = []
     for record_id in ids:
-        row = rows.get(record_id)
-        if row is None:  # deleted between the two reads
+        if record_id not in found:  # deleted between the two reads
             continue
-        entries = by_record.get(record_id, [])
+        row, entries = found[record_id]
         dues = [entry.earliest_due for entry in entries if entry.earliest_due]
         hits.append(
             Hit(

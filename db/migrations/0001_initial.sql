@@ -110,7 +110,9 @@ CREATE TABLE items (
     created_at         TEXT NOT NULL,
     updated_at         TEXT NOT NULL
 );
-CREATE INDEX items_by_record ON items(record_id, location_branch_id, status);
+-- Covers the per-branch availability of a search result (no table lookups).
+CREATE INDEX items_by_record
+    ON items(record_id, location_branch_id, status, not_for_loan, condition, section);
 CREATE INDEX items_by_home_branch ON items(home_branch_id);
 
 -- Patrons and their Telegram accounts ----------------------------------------------------------
