@@ -24,9 +24,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.catalog.importer import _parsed_records
 from bot.catalog.marc import MarcSyntax
 from bot.catalog.model import ItemData, ItemStatus, MaterialType, RecordData
+from bot.catalog.parsing import parse_file
 from bot.catalog.text import STOPWORDS, tokens
 
 CATALOG = Path(__file__).resolve().parent.parent / "tests" / "data" / "catalog"
@@ -53,7 +53,7 @@ def load_vocabulary() -> Vocabulary:
     publishers: set[str] = set()
     for path in sorted(CATALOG.glob("*.mrc")):
         syntax = MarcSyntax.UNIMARC if "unimarc" in path.name else MarcSyntax.MARC21
-        for parsed in _parsed_records(path, syntax, None):
+        for parsed in parse_file(path, syntax):
             record = parsed.record
             if record is None:
                 continue

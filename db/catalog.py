@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import aiosqlite
 
-from bot.catalog.model import ItemData, RecordData, generated_item
+from bot.catalog.model import RecordData, StorableItem, StorableRecord, generated_item
 from db.sql import fetch_all
 from db.timestamps import to_db
 
@@ -105,28 +105,6 @@ async def add_branch(
 # Records --------------------------------------------------------------------------------------
 
 
-def _fts_row(record_id: int, data: RecordData) -> tuple[int, str, str, str, str]:
-    return (record_id, *data.index_columns)
-
-
-def _record_row(data: RecordData) -> tuple[Any, ...]:
-    return (
-        data.source_key,
-        data.marc_format,
-        data.title,
-        data.subtitle,
-        data.title_sort,
-        data.title_key,
-        data.responsibility,
-        json.dumps(list(data.authors), ensure_ascii=False),
-        json.dumps(list(data.subjects), ensure_ascii=False),
-        data.publisher,
-        data.year,
-        data.language,
-        data.content_hash,
-    )
-
-
 _ITEM_COLUMNS = (
     "SELECT i.barcode, i.id, i.record_id, hb.code, i.shelf_mark, i.material_type, i.section,"
     " i.not_for_loan, i.condition FROM items i JOIN branches hb ON hb.id = i.home_branch_id"
@@ -136,7 +114,7 @@ _ITEM_COLUMNS = (
 
 async def upsert_records(
     conn: aiosqlite.Connection,
-    batch: Sequence[RecordData],
+    batch: Sequence[RecordData | StorableRecord],
     *,
     now: datetime,
     default_branch: str | None = None,
@@ -149,10 +127,11 @@ async def upsert_records(
     no copies in the file get one generated copy at ``default_branch`` when it is given.
     """
     stamp = to_db(now)
+    records = [data if isinstance(data, StorableRecord) else data.storable() for data in batch]
 
     branch_codes = {
         code
-        for data in batch
+        for data in records
         for item in data.items
         for code in (item.branch_code, item.location_code)
     }
@@ -160,7 +139,7 @@ async def upsert_records(
         branch_codes.add(default_branch)
     branches, created = await ensure_branches(conn, branch_codes, now)
 
-    keys = list({data.source_key for data in batch})
+    keys = list({data.source_key for data in records})
     existing: dict[str, tuple[int, str]] = {
         str(row[0]): (int(row[1]), str(row[2]))
         for row in await _select_in(
@@ -182,32 +161,31 @@ async def upsert_records(
 
     inserts: list[tuple[Any, ...]] = []
     updates: list[tuple[Any, ...]] = []
-    reindexed: list[int] = []
-    fts_rows: list[tuple[int, str, str, str, str]] = []
+    reindexed: list[tuple[int]] = []
+    fts_rows: list[tuple[Any, ...]] = []
     isbn_rows: list[tuple[str, int, int]] = []
     outcomes: list[RecordOutcome] = []
     record_ids: list[int] = []
 
-    for data in batch:
+    for data in records:
         found = existing.get(data.source_key)
-        content_hash = data.content_hash
         if found is None:
             next_id += 1
             record_id = next_id
-            inserts.append((record_id, *_record_row(data), stamp, stamp))
+            inserts.append((record_id, data.source_key, *data.columns, data.content_hash, stamp))
             outcome: Outcome = "imported"
         else:
             record_id, old_hash = found
-            if old_hash == content_hash:
+            if old_hash == data.content_hash:
                 outcome = "unchanged"
             else:
-                updates.append((*_record_row(data)[1:], stamp, record_id))
-                reindexed.append(record_id)
+                updates.append((*data.columns, data.content_hash, stamp, record_id))
+                reindexed.append((record_id,))
                 outcome = "updated"
         if outcome != "unchanged":
-            fts_rows.append(_fts_row(record_id, data))
+            fts_rows.append((record_id, *data.index_columns))
             isbn_rows.extend((isbn, record_id, index) for index, isbn in enumerate(data.isbns))
-        existing[data.source_key] = (record_id, content_hash)
+        existing[data.source_key] = (record_id, data.content_hash)
         record_ids.append(record_id)
         outcomes.append(RecordOutcome(outcome, record_id, list(data.notes)))
 
@@ -215,7 +193,8 @@ async def upsert_records(
         await conn.executemany(
             "INSERT INTO records (id, source_key, marc_format, title, subtitle, title_sort,"
             " title_key, responsibility, authors, subjects, publisher, year, language,"
-            " content_hash, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " content_hash, created_at, updated_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?15,?15)",
             inserts,
         )
     if updates:
@@ -225,12 +204,8 @@ async def upsert_records(
             " year = ?, language = ?, content_hash = ?, updated_at = ? WHERE id = ?",
             updates,
         )
-        await conn.executemany(
-            "DELETE FROM record_isbns WHERE record_id = ?", [(rid,) for rid in reindexed]
-        )
-        await conn.executemany(
-            "DELETE FROM records_fts WHERE rowid = ?", [(rid,) for rid in reindexed]
-        )
+        await conn.executemany("DELETE FROM record_isbns WHERE record_id = ?", reindexed)
+        await conn.executemany("DELETE FROM records_fts WHERE rowid = ?", reindexed)
     if isbn_rows:
         await conn.executemany(
             "INSERT OR IGNORE INTO record_isbns (isbn, record_id, position) VALUES (?, ?, ?)",
@@ -244,15 +219,16 @@ async def upsert_records(
         )
 
     # Copies ----------------------------------------------------------------------------------
-    wanted: list[tuple[int, ItemData, str]] = []
-    for position, data in enumerate(batch):
+    wanted: list[tuple[int, StorableItem, str]] = []
+    for position, data in enumerate(records):
         if data.items:
             wanted.extend((position, item, "marc") for item in data.items)
         elif default_branch:
-            wanted.append((position, generated_item(data, default_branch), "generated"))
+            item = generated_item(data.source_key, data.material_type, default_branch)
+            wanted.append((position, item, "generated"))
 
     stored: dict[str, tuple[Any, ...]] = {
-        str(row[0]): tuple(row)
+        str(row[0]): row
         for row in await _select_in(conn, _ITEM_COLUMNS, [item.barcode for _, item, _ in wanted])
     }
     item_inserts: list[tuple[Any, ...]] = []
@@ -266,33 +242,33 @@ async def upsert_records(
                 f"copy {item.barcode!r} left out: the barcode belongs to record {current[2]}"
             )
             continue
-        catalog_fields = _stored_form(item)
+        catalog_fields = item.catalog_fields()
+        home = branches[item.branch_code]
         if current is None:
             item_inserts.append(
                 (
                     record_id,
                     item.barcode,
-                    branches[item.branch_code],
+                    home,
                     branches[item.location_code],
                     item.shelf_mark,
-                    item.material_type.value,
+                    item.material_type,
                     item.section,
                     item.condition,
-                    int(item.not_for_loan),
-                    item.status.value,
+                    item.not_for_loan,
+                    item.status,
                     origin,
-                    stamp,
                     stamp,
                 )
             )
         elif current[3:] != catalog_fields:
             item_updates.append(
                 (
-                    branches[item.branch_code],
+                    home,
                     item.shelf_mark,
-                    item.material_type.value,
+                    item.material_type,
                     item.section,
-                    int(item.not_for_loan),
+                    item.not_for_loan,
                     item.condition,
                     stamp,
                     item.barcode,
@@ -308,7 +284,7 @@ async def upsert_records(
         await conn.executemany(
             "INSERT INTO items (record_id, barcode, home_branch_id, location_branch_id,"
             " shelf_mark, material_type, section, condition, not_for_loan, status, origin,"
-            " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?12,?12)",
             item_inserts,
         )
     if item_updates:
@@ -318,12 +294,6 @@ async def upsert_records(
             item_updates,
         )
     return BatchResult(outcomes, created)
-
-
-def _stored_form(item: ItemData) -> tuple[object, ...]:
-    """An item's catalog fields as the store returns them (booleans are 0/1)."""
-    branch, shelf_mark, material, section, not_for_loan, condition = item.catalog_fields()
-    return (branch, shelf_mark, material, section, int(bool(not_for_loan)), condition)
 
 
 # Search ---------------------------------------------------------------------------------------

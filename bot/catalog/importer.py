@@ -1,30 +1,38 @@
 """``bibliobot import-marc``: load catalog files into the store, idempotently.
 
-Records are parsed and mapped in a worker thread while the previous batch is written, each
-batch in its own transaction. If the store refuses a batch (a constraint a record breaks), the
-batch is written again record by record, so only the offending record is skipped — with its
-position and the reason — and no record is ever half-written. Re-importing a file changes
-nothing: records are matched by control number (or ISBN), copies by barcode, and a record whose
-content is unchanged is not touched.
+Records are parsed and mapped (bot/catalog/parsing.py) while earlier batches are written, each
+batch in its own transaction: in worker processes, one per core, for files big enough to pay
+for starting them, else in a worker thread. If the store refuses a batch (a constraint a
+record breaks), the batch is written again record by record, so only the offending record is
+skipped — with its position and the reason — and no record is ever half-written.
+Re-importing a file changes nothing: records are matched by control number (or ISBN), copies
+by barcode, and a record whose content is unchanged is not touched.
 """
 
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from bot.catalog.mapping import MappingError, map_record
-from bot.catalog.marc import MarcFileError, MarcSyntax, detect_syntax, read_records
-from bot.catalog.model import RecordData
+from bot.catalog.marc import MarcFileError, MarcSyntax, RawChunk, XmlFrame, detect_syntax
+from bot.catalog.model import StorableRecord
+from bot.catalog.parsing import Prepared, parse_batch, raw_chunks
 from db import catalog as catalog_repo
 from db.store import Store
 
 BATCH_SIZE = 1000
+# Below this many bytes in all, starting worker processes costs more than it saves.
+PARALLEL_MIN_BYTES = 4 << 20
 
 Progress = Callable[[str, int, int, int], None]
 """Called with (file name, bytes read, file size, records read)."""
@@ -116,37 +124,6 @@ class ImportSummary:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class _Parsed:
-    position: int
-    record: RecordData | None
-    error: str | None
-
-
-def _parsed_records(
-    path: Path, syntax: MarcSyntax, on_progress: Callable[[int, int], None] | None
-) -> Iterator[_Parsed]:
-    for raw, flavour in read_records(path, syntax, on_progress):
-        if raw.record is None:
-            yield _Parsed(raw.position, None, raw.error or "unreadable record")
-            continue
-        try:
-            yield _Parsed(raw.position, map_record(raw.record, flavour), None)
-        except MappingError as exc:
-            yield _Parsed(raw.position, None, str(exc))
-        except Exception as exc:  # a record pymarc accepted but that is malformed inside
-            yield _Parsed(raw.position, None, f"malformed record: {type(exc).__name__}: {exc}")
-
-
-def _take(source: Iterator[_Parsed], size: int) -> list[_Parsed]:
-    batch: list[_Parsed] = []
-    for parsed in source:
-        batch.append(parsed)
-        if len(batch) >= size:
-            break
-    return batch
-
-
 async def import_files(
     store: Store,
     paths: Sequence[Path],
@@ -156,8 +133,13 @@ async def import_files(
     branch: str | None = None,
     progress: Progress | None = None,
     batch_size: int = BATCH_SIZE,
+    parallel: bool | None = None,
 ) -> ImportSummary:
-    """Import every file; refuse before writing anything if one cannot be read."""
+    """Import every file; refuse before writing anything if one cannot be read.
+
+    ``parallel``: parse in worker processes (None: when there are several cores and the
+    files are big enough).
+    """
     plan: list[tuple[Path, MarcSyntax]] = []
     for path in paths:
         if not path.is_file():
@@ -175,13 +157,37 @@ async def import_files(
                 f"--branch {branch}: no such branch (add it with `bibliobot branch add`)",
             )
 
+    workers = os.cpu_count() or 1
+    if parallel is None:
+        total = sum(path.stat().st_size for path, _ in plan)
+        parallel = workers > 1 and total >= PARALLEL_MIN_BYTES
     summary = ImportSummary()
-    for path, detected in plan:
-        file_summary = FileSummary(str(path), detected.value)
-        summary.files.append(file_summary)
-        await _import_file(
-            store, path, detected, file_summary, summary, now, branch, progress, batch_size
-        )
+    pool: Executor | None = None
+    depth = 2  # batches parsed ahead of the one being written
+    if parallel:
+        depth = 2 * max(2, workers)
+        # spawn, not fork: the event loop and the store's threads must not be copied.
+        pool = ProcessPoolExecutor(max(2, workers), mp_context=multiprocessing.get_context("spawn"))
+    try:
+        for path, detected in plan:
+            file_summary = FileSummary(str(path), detected.value)
+            summary.files.append(file_summary)
+            await _import_file(
+                store,
+                path,
+                detected,
+                file_summary,
+                summary,
+                now,
+                branch,
+                progress,
+                batch_size,
+                pool,
+                depth,
+            )
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     return summary
 
 
@@ -195,6 +201,8 @@ async def _import_file(
     branch: str | None,
     progress: Progress | None,
     batch_size: int,
+    pool: Executor | None,
+    depth: int,
 ) -> None:
     counter = {"records": 0}
     size = path.stat().st_size  # noqa: ASYNC240 (one stat call, before any work)
@@ -203,15 +211,9 @@ async def _import_file(
         if progress is not None:
             progress(path.name, done, total, counter["records"])
 
-    source = _parsed_records(path, syntax, on_progress)
-    pending = asyncio.ensure_future(asyncio.to_thread(_take, source, batch_size))
-    while True:
-        batch = await pending
-        if not batch:
-            break
+    frame, chunks = raw_chunks(path, syntax, on_progress)
+    async for batch in _parsed_batches(chunks, syntax, frame, pool, batch_size, depth):
         counter["records"] += len(batch)
-        # Parse the next batch while this one is written.
-        pending = asyncio.ensure_future(asyncio.to_thread(_take, source, batch_size))
         file_summary.read += len(batch)
         for parsed in batch:
             if parsed.record is None:
@@ -224,9 +226,39 @@ async def _import_file(
     on_progress(size, size)
 
 
+def _batched(chunks: Iterable[RawChunk], size: int) -> Iterator[list[RawChunk]]:
+    iterator = iter(chunks)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+async def _parsed_batches(
+    chunks: Iterator[RawChunk],
+    syntax: MarcSyntax,
+    frame: XmlFrame | None,
+    pool: Executor | None,
+    batch_size: int,
+    depth: int,
+) -> AsyncIterator[list[Prepared]]:
+    """Parsed batches in file order, ``depth`` of them being parsed ahead (``pool`` None:
+    the default thread pool)."""
+    loop = asyncio.get_running_loop()
+    in_flight: deque[asyncio.Future[list[Prepared]]] = deque()
+    try:
+        for raw in _batched(chunks, batch_size):
+            in_flight.append(loop.run_in_executor(pool, parse_batch, raw, syntax, frame))
+            if len(in_flight) >= depth:
+                yield await in_flight.popleft()
+        while in_flight:
+            yield await in_flight.popleft()
+    finally:
+        for future in in_flight:
+            future.cancel()
+
+
 async def _write(
     store: Store,
-    batch: list[tuple[int, RecordData]],
+    batch: list[tuple[int, StorableRecord]],
     file_summary: FileSummary,
     summary: ImportSummary,
     now: datetime,

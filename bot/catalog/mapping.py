@@ -127,7 +127,26 @@ def _checked_items(data: RecordData) -> RecordData:
 
 
 def _values(field: pymarc.Field, codes: str) -> list[str]:
-    return [value for code, value in field.subfields if code in codes and value and value.strip()]
+    return [
+        value for code, value in field.subfields if code in codes and value and not value.isspace()
+    ]
+
+
+class _Subfields:
+    """A holdings field's first value per subfield code, cleaned for display when read: a copy
+    is described by a dozen subfields, read once each, so the field is walked once."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, field: pymarc.Field):
+        # Reversed, so that the first occurrence of a code is the one kept.
+        self._raw = {code: value for code, value in reversed(field.subfields) if value}
+
+    def get(self, code: str) -> str | None:
+        value = self._raw.get(code)
+        if value is None:
+            return None
+        return display(value) or None
 
 
 def _joined(field: pymarc.Field, codes: str, separator: str = " ") -> str:
@@ -316,42 +335,44 @@ def _marc21_items(fields: _Fields, source_key: str, material: MaterialType) -> t
     items: list[ItemData] = []
     koha = fields.get("952")
     for ordinal, field in enumerate(koha, start=1):
-        home = _field_value(field, "a") or _field_value(field, "b")
+        sub = _Subfields(field)
+        home = sub.get("a") or sub.get("b")
         if not home:
             continue
-        barcode = _field_value(field, "p")
+        barcode = sub.get("p")
         if not barcode:
-            number = _field_value(field, "9")
+            number = sub.get("9")
             barcode = f"koha-{number}" if number else generated_barcode(source_key, home, ordinal)
         status = ItemStatus.AVAILABLE
-        if _flag(_field_value(field, "0")):
+        if _flag(sub.get("0")):
             status = ItemStatus.WITHDRAWN
-        elif _flag(_field_value(field, "1")):
+        elif _flag(sub.get("1")):
             status = ItemStatus.LOST
         items.append(
             ItemData(
                 barcode=barcode,
                 branch_code=home,
-                location_code=_field_value(field, "b") or home,
-                shelf_mark=_field_value(field, "o"),
-                material_type=_material(_field_value(field, "y"), material),
-                section=_field_value(field, "c"),
-                not_for_loan=_flag(_field_value(field, "7")),
-                condition="poor" if _flag(_field_value(field, "4")) else "good",
+                location_code=sub.get("b") or home,
+                shelf_mark=sub.get("o"),
+                material_type=_material(sub.get("y"), material),
+                section=sub.get("c"),
+                not_for_loan=_flag(sub.get("7")),
+                condition="poor" if _flag(sub.get("4")) else "good",
                 status=status,
             )
         )
     if koha:
         return tuple(items)
     for ordinal, field in enumerate(fields.get("852"), start=1):
-        home = _field_value(field, "a")
-        barcode = _field_value(field, "p")
+        sub = _Subfields(field)
+        home = sub.get("a")
+        barcode = sub.get("p")
         if not home or not (barcode or _BRANCH_CODE.match(home)):
             # LC records carry 852s that describe other institutions' copies ("852 $aBritish
             # Library") or patterns ("852 $xuniversal pattern"): a copy of ours has a branch
             # code in $a, or a barcode in $p.
             continue
-        shelf = " ".join(value for value in (_field_value(field, code) for code in "hij") if value)
+        shelf = " ".join(value for value in (sub.get(code) for code in "hij") if value)
         items.append(
             ItemData(
                 barcode=barcode or generated_barcode(source_key, home, ordinal),
@@ -359,21 +380,13 @@ def _marc21_items(fields: _Fields, source_key: str, material: MaterialType) -> t
                 location_code=home,
                 shelf_mark=shelf or None,
                 material_type=material,
-                section=_field_value(field, "b"),
+                section=sub.get("b"),
                 not_for_loan=False,
                 condition="good",
                 status=ItemStatus.AVAILABLE,
             )
         )
     return tuple(items)
-
-
-def _field_value(field: pymarc.Field, code: str) -> str | None:
-    values = _values(field, code)
-    if not values:
-        return None
-    value = display(values[0])
-    return value or None
 
 
 # UNIMARC --------------------------------------------------------------------------------------
@@ -461,20 +474,21 @@ def _unimarc_items(
 ) -> tuple[ItemData, ...]:
     items: list[ItemData] = []
     for ordinal, field in enumerate(fields.get("995"), start=1):
-        home = _field_value(field, "b") or _field_value(field, "a") or _field_value(field, "c")
+        sub = _Subfields(field)
+        home = sub.get("b") or sub.get("a") or sub.get("c")
         if not home:
             continue
         items.append(
             ItemData(
-                barcode=_field_value(field, "f") or generated_barcode(source_key, home, ordinal),
+                barcode=sub.get("f") or generated_barcode(source_key, home, ordinal),
                 branch_code=home,
-                location_code=_field_value(field, "c") or home,
-                shelf_mark=_field_value(field, "k"),
-                material_type=_material(_field_value(field, "r"), material),
-                section=_field_value(field, "e"),
-                not_for_loan=_flag(_field_value(field, "o")),
+                location_code=sub.get("c") or home,
+                shelf_mark=sub.get("k"),
+                material_type=_material(sub.get("r"), material),
+                section=sub.get("e"),
+                not_for_loan=_flag(sub.get("o")),
                 condition="good",
-                status=ItemStatus.LOST if _flag(_field_value(field, "2")) else ItemStatus.AVAILABLE,
+                status=ItemStatus.LOST if _flag(sub.get("2")) else ItemStatus.AVAILABLE,
             )
         )
     return tuple(items)

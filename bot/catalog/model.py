@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 from bot.catalog.text import index_text, title_key
+
+# Part of every record's content hash: raise it when the derived values (title_key, the index
+# columns) are computed differently, so that the next import refreshes every record.
+INDEXING_VERSION = 1
 
 
 class MaterialType(StrEnum):
@@ -43,15 +49,17 @@ class ItemData:
     condition: str  # "good" | "poor"
     status: ItemStatus  # only used when the copy is new: circulation owns it afterwards
 
-    def catalog_fields(self) -> tuple[object, ...]:
-        """The fields a re-import may change on an existing copy (never its circulation status)."""
-        return (
+    def storable(self) -> StorableItem:
+        return StorableItem(
+            self.barcode,
             self.branch_code,
+            self.location_code,
             self.shelf_mark,
             self.material_type.value,
             self.section,
-            self.not_for_loan,
+            int(self.not_for_loan),
             self.condition,
+            self.status.value,
         )
 
 
@@ -91,8 +99,8 @@ class RecordData:
             index_text(self.publisher, *self.isbns),
         )
         object.__setattr__(self, "index_columns", columns)
-        # Changes exactly when a stored or indexed value changes (copies are compared apart),
-        # so a re-import after an upgrade that indexes differently refreshes the records.
+        # Changes exactly when a stored or indexed value changes (copies are compared apart);
+        # the derived values follow from the others and INDEXING_VERSION.
         payload = repr(
             (
                 self.source_key,
@@ -107,8 +115,7 @@ class RecordData:
                 self.publisher,
                 self.year,
                 self.language,
-                self.title_key,
-                columns,
+                INDEXING_VERSION,
             )
         )
         digest = hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
@@ -118,6 +125,72 @@ class RecordData:
     def display_author(self) -> str | None:
         return self.authors[0] if self.authors else None
 
+    def storable(self) -> StorableRecord:
+        """The record as the store writes it, built where the record is mapped (a worker
+        process for big imports): plain tuples travel between processes cheaply."""
+        return StorableRecord(
+            source_key=self.source_key,
+            content_hash=self.content_hash,
+            columns=(
+                self.marc_format,
+                self.title,
+                self.subtitle,
+                self.title_sort,
+                self.title_key,
+                self.responsibility,
+                json.dumps(list(self.authors), ensure_ascii=False),
+                json.dumps(list(self.subjects), ensure_ascii=False),
+                self.publisher,
+                self.year,
+                self.language,
+            ),
+            index_columns=self.index_columns,
+            isbns=self.isbns,
+            material_type=self.material_type.value,
+            items=tuple(item.storable() for item in self.items),
+            notes=self.notes,
+        )
+
+
+class StorableItem(NamedTuple):
+    """A copy's catalog columns, in plain values (see :meth:`RecordData.storable`)."""
+
+    barcode: str
+    branch_code: str
+    location_code: str
+    shelf_mark: str | None
+    material_type: str
+    section: str | None
+    not_for_loan: int
+    condition: str
+    status: str
+
+    def catalog_fields(self) -> tuple[object, ...]:
+        """What a re-import may change on an existing copy, as the store returns it."""
+        return (
+            self.branch_code,
+            self.shelf_mark,
+            self.material_type,
+            self.section,
+            self.not_for_loan,
+            self.condition,
+        )
+
+
+class StorableRecord(NamedTuple):
+    """A record's rows as the store writes them (see :meth:`RecordData.storable`)."""
+
+    source_key: str
+    content_hash: str
+    # records columns: marc_format, title, subtitle, title_sort, title_key, responsibility,
+    # authors (JSON), subjects (JSON), publisher, year, language
+    columns: tuple[object, ...]
+    index_columns: tuple[str, str, str, str]
+    isbns: tuple[str, ...]
+    material_type: str
+    items: tuple[StorableItem, ...]
+    notes: tuple[str, ...]
+
 
 def generated_barcode(source_key: str, branch: str, ordinal: int) -> str:
     """A stable barcode for a copy the catalog file describes without one."""
@@ -125,16 +198,16 @@ def generated_barcode(source_key: str, branch: str, ordinal: int) -> str:
     return f"{branch}-{digest}-{ordinal}"
 
 
-def generated_item(record: RecordData, branch: str) -> ItemData:
+def generated_item(source_key: str, material_type: str, branch: str) -> StorableItem:
     """The one copy given at ``import-marc --branch`` to a record whose file lists none."""
-    return ItemData(
-        barcode=generated_barcode(record.source_key, branch, 1),
+    return StorableItem(
+        barcode=generated_barcode(source_key, branch, 1),
         branch_code=branch,
         location_code=branch,
         shelf_mark=None,
-        material_type=record.material_type,
+        material_type=material_type,
         section=None,
-        not_for_loan=False,
+        not_for_loan=0,
         condition="good",
-        status=ItemStatus.AVAILABLE,
+        status=ItemStatus.AVAILABLE.value,
     )

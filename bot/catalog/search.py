@@ -29,7 +29,7 @@ PAGE_SIZE = 5
 MAX_WORDS = 8  # more words than this only narrow a search to nothing
 MAX_WORD_LENGTH = 40
 MIN_PREFIX_LENGTH = 3  # shorter prefixes match half the index and help nobody
-# Prefixes of 2-4 letters have their own index (records_fts prefix='2 3 4'): FTS5 reads one list
+# Prefixes of 3-4 letters have their own index (records_fts prefix='3 4'): FTS5 reads one list
 # instead of merging every word that starts with them.
 # Matches ranked by relevance, and counted, at most: past it a patron is told "more than 500".
 # Evergreen also checks relevance for a bounded number of matches (superpage_size *

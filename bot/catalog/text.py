@@ -43,6 +43,9 @@ def display(text: str) -> str:
     ``\\x98L' \\x9camore borghese`` becomes ``L'amore borghese``: SBN catalogs keep a space after
     an elided article so the marker can close, and Italian readers never write it.
     """
+    if text.isascii() and text.isprintable():
+        # Most catalog values (codes, barcodes, English titles): nothing to compose or remove.
+        return (_SPACES.sub(" ", text) if "  " in text else text).strip()
     if NON_SORT_BEGIN in text or NON_SORT_END in text:
         text = text.replace(NON_SORT_BEGIN, "").replace(NON_SORT_END, "")
         text = _ELIDED_ARTICLE.sub(r"\1", text, count=1)

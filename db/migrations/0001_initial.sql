@@ -81,7 +81,7 @@ CREATE INDEX record_isbns_by_record ON record_isbns(record_id, position);
 CREATE VIRTUAL TABLE records_fts USING fts5(
     title, authors, subjects, other,
     tokenize = 'unicode61 remove_diacritics 2',
-    prefix = '2 3 4'
+    prefix = '3 4'
 );
 -- Title matches first, then authors, then subjects, then publisher and series.
 INSERT INTO records_fts(records_fts, rank) VALUES ('rank', 'bm25(20.0, 6.0, 2.0, 1.0)');
@@ -113,7 +113,6 @@ CREATE TABLE items (
 -- Covers the per-branch availability of a search result (no table lookups).
 CREATE INDEX items_by_record
     ON items(record_id, location_branch_id, status, not_for_loan, condition, section);
-CREATE INDEX items_by_home_branch ON items(home_branch_id);
 
 -- Patrons and their Telegram accounts ----------------------------------------------------------
 

@@ -90,7 +90,7 @@ async def test_a_record_without_a_title_is_skipped_with_the_reason(
     ]
 
 
-async def test_broken_xml_keeps_the_records_before_the_damage(
+async def test_a_truncated_xml_file_keeps_every_whole_record(
     store: Store, db_path: Path, tmp_path: Path, now: datetime
 ) -> None:
     text = KOHA_XML.read_text(encoding="utf-8")
@@ -102,8 +102,53 @@ async def test_broken_xml_keeps_the_records_before_the_damage(
     assert summary.imported == complete
     (problem,) = summary.skipped
     assert problem.position == complete + 1
-    assert "the XML is damaged at line" in problem.reason
+    line = text[:cut].count("\n") + 1
+    assert problem.reason == f"the file ends in the middle of this record (line {line})"
     assert _counts(db_path)[0] == complete
+
+
+async def test_a_damaged_xml_record_costs_that_record_only(
+    store: Store, db_path: Path, tmp_path: Path, now: datetime
+) -> None:
+    text = KOHA_XML.read_text(encoding="utf-8")
+    starts = [index for index in range(len(text)) if text.startswith("<record", index)]
+    tenth = text.index("</datafield>", starts[9])
+    # An end tag that does not match its start tag, inside the 10th record only.
+    damaged = tmp_path / "damaged.xml"
+    damaged.write_text(text[:tenth] + "</subfield>" + text[tenth + 12 :], encoding="utf-8")
+    summary = await import_files(store, [damaged], now=now)
+    (problem,) = summary.skipped
+    assert problem.position == 10
+    line = text[:tenth].count("\n") + 1
+    assert problem.reason.startswith(f"the XML of this record is damaged at line {line} (")
+    assert (summary.read, summary.imported) == (435, 434)
+    assert _counts(db_path)[0] == 434
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!-- exported -->\n'
+        '<marc:collection xmlns:marc="http://www.loc.gov/MARC21/slim">{records}'
+        "</marc:collection>",
+        '<record xmlns="http://www.loc.gov/MARC21/slim">{one}</record>',
+    ],
+    ids=["prefixed", "one-record-document"],
+)
+async def test_marcxml_layouts(store: Store, tmp_path: Path, now: datetime, document: str) -> None:
+    body = (
+        "<marc:leader>00000nam a2200000 a 4500</marc:leader>"
+        '<marc:controlfield tag="001">X{n}</marc:controlfield>'
+        '<marc:datafield tag="245" ind1="1" ind2="0">'
+        '<marc:subfield code="a">Titolo {n}</marc:subfield></marc:datafield>'
+    )
+    records = "".join(f"<marc:record>{body.format(n=n)}</marc:record>" for n in range(3))
+    one = body.format(n=0).replace("marc:", "")
+    path = tmp_path / "layout.xml"
+    path.write_text(document.format(records=records, one=one), encoding="utf-8")
+    summary = await import_files(store, [path], now=now)
+    assert summary.skipped == []
+    assert summary.imported == (3 if "collection" in document else 1)
 
 
 async def test_a_record_the_store_refuses_is_skipped_whole(

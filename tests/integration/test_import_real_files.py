@@ -140,3 +140,31 @@ async def test_summary_json_has_the_interface_shape(store: Store, now: datetime)
     assert {"read", "imported", "updated", "unchanged", "skipped"} <= set(payload)
     assert payload["read"] == 435
     assert payload["skipped"] == []
+
+
+def _everything(path: Path) -> list[object]:
+    with sqlite3.connect(path) as conn:
+        return [
+            conn.execute(sql).fetchall()
+            for sql in (
+                "SELECT * FROM records ORDER BY id",
+                "SELECT * FROM record_isbns ORDER BY record_id, position",
+                "SELECT rowid, * FROM records_fts ORDER BY rowid",
+                "SELECT * FROM items ORDER BY id",
+                "SELECT * FROM branches ORDER BY id",
+            )
+        ]
+
+
+async def test_worker_processes_store_exactly_what_one_process_stores(
+    tmp_path: Path, now: datetime
+) -> None:
+    files = [KOHA_952, BNCF, KOHA_XML]
+    results = []
+    for parallel in (False, True):
+        path = tmp_path / f"parallel-{parallel}.sqlite3"
+        async with await Store.open(path) as store:
+            summary = await import_files(store, files, now=now, parallel=parallel, batch_size=97)
+        assert (summary.imported, summary.skipped) == (1037, [])
+        results.append(_everything(path))
+    assert results[0] == results[1]
