@@ -37,3 +37,20 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# Message catalogs (bot/i18n): extract the template from the code, merge it into every
+# language's .po, and (optionally: the bot compiles the .po files itself) build .mo files.
+I18N_FLAGS := --project=Bibliobot --copyright-holder="Bibliobot contributors" \
+	--add-comments=TRANSLATORS: --add-location=file
+
+.PHONY: i18n-extract i18n-update i18n-compile
+
+i18n-extract: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg $(I18N_FLAGS) -o locales/bibliobot.pot bot
+
+i18n-update: i18n-extract
+	$(BIN)/pybabel update -i locales/bibliobot.pot -d locales -D bibliobot \
+		--ignore-pot-creation-date
+
+i18n-compile: $(STAMP)
+	$(BIN)/pybabel compile -d locales -D bibliobot --statistics
