@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
@@ -54,4 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_refusal(Refused("store_unavailable", str(exc)), as_json)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
+        return EXIT_REFUSED
+    except BrokenPipeError:
+        # The reader went away (`bibliobot search x --json | head`): not an error worth a
+        # traceback. Point stdout at /dev/null so the interpreter's final flush stays quiet.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return EXIT_REFUSED

@@ -172,3 +172,23 @@ def test_progress_is_drawn_only_on_a_terminal(tty: bool) -> None:
         assert stream.getvalue().endswith("100%  600 records\n")
     else:
         assert stream.getvalue() == ""
+
+
+def test_a_reader_that_goes_away_is_not_a_traceback(tmp_path: Path) -> None:
+    run(tmp_path, "import-marc", str(BNCF))
+    env = {key: value for key, value in os.environ.items() if not key.startswith("BIBLIOBOT_")}
+    env["BIBLIOBOT_DATABASE__PATH"] = str(tmp_path / "cli.sqlite3")
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "bot", "search", "successo", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert writer.stdout is not None
+    # The reader is gone before Python has even started, as with `| head` finishing early:
+    # the command's first write meets a closed pipe.
+    writer.stdout.close()
+    _, errors = writer.communicate(timeout=60)
+    assert b"Traceback" not in errors
+    assert writer.returncode == 1
