@@ -29,7 +29,9 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 demo: $(STAMP)
-	$(BIN)/bibliobot demo
+	@echo "make demo is not built yet: the sandbox chat page comes with the demo issue."
+	@echo "Today: see 'What runs today' in README.md (import a catalog, search it)."
+	@exit 1
 
 bench: $(STAMP)
 	$(BIN)/python bench/search.py
