@@ -42,7 +42,8 @@ def catalog_path(locales_dir: Path, language: str, suffix: str = ".po") -> Path:
     return locales_dir / language / "LC_MESSAGES" / f"{DOMAIN}{suffix}"
 
 
-def _candidates() -> list[Path]:
+def candidate_dirs() -> list[Path]:
+    """Where the catalogs may be: the source checkout, then the installation's data folders."""
     source = Path(__file__).resolve().parent.parent.parent / "locales"
     shared = Path("share") / DOMAIN / "locales"
     prefixes = [Path(sysconfig.get_paths()["data"]), Path(sys.prefix), Path(site.getuserbase())]
@@ -59,10 +60,10 @@ def find_locales_dir(explicit: Path | None = None) -> Path | None:
     """The first directory that holds Bibliobot's catalogs, or None when there is none."""
     if explicit is not None:
         return explicit
-    for candidate in _candidates():
+    for candidate in candidate_dirs():
         if _holds_catalogs(candidate):
             return candidate
-    _log.warning("no message catalogs found (looked in %s); using English", _candidates())
+    _log.warning("no message catalogs found (looked in %s); using English", candidate_dirs())
     return None
 
 

@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import ast
 import shutil
+import sysconfig
+import tomllib
 from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
 
 from bot.i18n import checks
-from bot.i18n.catalogs import find_locales_dir
+from bot.i18n.catalogs import candidate_dirs, find_locales_dir
 from tests.unit.i18n.support import (
     LOCALES,
     MAPPING,
+    ROOT,
     SOURCE,
     TEMPLATE,
     italian_catalog,
@@ -216,6 +219,25 @@ def test_the_run_time_check_reports_an_f_string() -> None:
 def test_the_source_checkout_locales_are_found() -> None:
     find_locales_dir.cache_clear()
     assert find_locales_dir() == LOCALES
+
+
+def test_an_installed_copy_looks_in_the_installation_data_directory() -> None:
+    data = Path(sysconfig.get_paths()["data"]) / "share" / "bibliobot" / "locales"
+    assert data in candidate_dirs()
+
+
+def test_every_catalog_is_shipped_with_an_installation() -> None:
+    """pyproject.toml's data-files must list each catalog, or `pip install .` drops it."""
+    with (ROOT / "pyproject.toml").open("rb") as handle:
+        data_files = tomllib.load(handle)["tool"]["setuptools"]["data-files"]
+    shipped = {
+        (ROOT / source, target) for target, sources in data_files.items() for source in sources
+    }
+    expected = {(TEMPLATE, "share/bibliobot/locales")} | {
+        (po, f"share/bibliobot/locales/{po.parent.parent.name}/LC_MESSAGES")
+        for po in LOCALES.glob("*/LC_MESSAGES/bibliobot.po")
+    }
+    assert shipped == expected
 
 
 def test_no_compiled_catalog_is_committed() -> None:

@@ -161,7 +161,7 @@ def test_without_catalogs_the_bot_speaks_english(
 
 
 def test_no_locales_directory_anywhere(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr("bot.i18n.catalogs._candidates", lambda: [tmp_path / "nowhere"])
+    monkeypatch.setattr("bot.i18n.catalogs.candidate_dirs", lambda: [tmp_path / "nowhere"])
     find_locales_dir.cache_clear()
     try:
         assert find_locales_dir() is None
