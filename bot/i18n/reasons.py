@@ -101,7 +101,7 @@ class Details:
 
     def text(self, key: str) -> str | None:
         value = self._values.get(key)
-        return value.strip() or None if isinstance(value, str) else None
+        return (value.strip() or None) if isinstance(value, str) else None
 
 
 _Builder = Callable[[Translator, Details], str]
