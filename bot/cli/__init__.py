@@ -23,7 +23,7 @@ Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bot.cli import catalog_commands, store_commands
+    from bot.cli import catalog_commands, desk_commands, store_commands
 
     parser = argparse.ArgumentParser(
         prog="bibliobot",
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     store_commands.register(commands)
     catalog_commands.register(commands)
+    desk_commands.register(commands)
     return parser
 
 

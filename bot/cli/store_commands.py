@@ -1,10 +1,11 @@
-"""``bibliobot db upgrade`` and ``bibliobot branch add``."""
+"""``bibliobot db upgrade`` and ``bibliobot branch add`` (``branch hours``: calendar_commands)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from bot.cli import calendar_commands
 from bot.cli.common import EXIT_OK, Refused, emit_json, now_or_at
 from bot.settings import Settings
 from db import catalog as catalog_repo
@@ -28,6 +29,7 @@ def register(commands: Subparsers) -> None:
     add.add_argument("--town")
     add.add_argument("--json", action="store_true")
     add.set_defaults(handler=branch_add)
+    calendar_commands.add_branch_actions(branch_actions)
 
 
 async def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
