@@ -22,6 +22,7 @@ from bot.circulation import (
     PolicyError,
     RestrictionKind,
     format_euros,
+    load_policy,
     parse_euros,
 )
 from bot.cli import calendar_commands
@@ -60,13 +61,14 @@ async def open_library(settings: Settings) -> AsyncIterator[Library]:
     other wrong setting; a calendar that cannot answer (a branch never open) is a refusal.
     """
     try:
+        load_policy(settings.library.policy)  # before the store: a bad file creates nothing
+    except PolicyError as error:
+        problem = str(error).removeprefix("policy error: ")
+        print(f"config error: [library] policy: {problem}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE) from error
+    try:
         async with await Store.open(settings.database.path) as store:
-            try:
-                library = Library.from_settings(store, settings)
-            except PolicyError as error:
-                print(f"config error: [library] policy: {error}", file=sys.stderr)
-                raise SystemExit(EXIT_USAGE) from error
-            yield library
+            yield Library.from_settings(store, settings)
     except Refusal as refusal:
         raise Refused(refusal.code, refusal.message) from refusal
     except CalendarError as error:
@@ -295,7 +297,7 @@ async def patron_show(args: argparse.Namespace, settings: Settings) -> int:
 _LIFTED_BY = {
     "return": "until the late items come back",
     "payment": "until the fines are paid",
-    "regular": "until the late items come back and the fines are paid",
+    "regular": "until the position is regular (nothing late, nothing owed)",
     "staff": "until staff lift it",
 }
 
@@ -318,8 +320,8 @@ def account_lines(account: PatronSummary) -> list[str]:
         late = f", OVERDUE {loan.overdue_days} days" if loan.overdue_days else ""
         short = ", short loan" if loan.short_loan else ""
         lines.append(
-            f"  {loan.barcode}  {loan.title}: due {loan.due_on}, renewed "
-            f"{loan.renewals}x{short}{late}"
+            f"  {loan.barcode}  {loan.title}: due {loan.due_on}, renewals {loan.renewals}"
+            f"{short}{late}"
         )
     lines.append(f"holds: {len(account.holds)}" if account.holds else "holds: none")
     lines.extend(f"  {_hold_line(hold)}" for hold in account.holds)
