@@ -209,15 +209,23 @@ async def checkin(
             fine = await accounts.charge_overdue(moment, patron, loan, moment.today)
             routed = await route_copy(moment, copy, at)
             await accounts.standing(moment, patron)  # returning may lift a suspension
+        elif (trapped := await repo.hold_for_copy(moment.conn, copy.item_id)) is not None:
+            # A copy kept for a hold goes nowhere else until that hold is collected or ends.
+            if copy.status is ItemStatus.IN_TRANSIT and copy.location == at:
+                routed = await arrive(moment, copy)  # scanned on arrival
+            elif copy.status is ItemStatus.ON_HOLD_SHELF:
+                raise Refusal(
+                    "waiting_for_hold",
+                    f"copy {copy.barcode} is on the hold shelf for hold {trapped.hold_id}",
+                )
+            else:
+                raise Refusal(
+                    "in_transit",
+                    f"copy {copy.barcode} is travelling to {copy.location} for hold "
+                    f"{trapped.hold_id}: send it on",
+                )
         elif copy.status is ItemStatus.IN_TRANSIT and copy.location == at:
             routed = await arrive(moment, copy)  # scanned on arrival
-        elif copy.status is ItemStatus.ON_HOLD_SHELF:
-            hold = await repo.hold_for_copy(moment.conn, copy.item_id)
-            waiting_for = hold.hold_id if hold else "?"
-            raise Refusal(
-                "waiting_for_hold",
-                f"copy {copy.barcode} is on the hold shelf for hold {waiting_for}",
-            )
         else:
             routed = await route_copy(moment, copy, at)
             if (

@@ -15,6 +15,7 @@ from bot.catalog.model import ItemStatus
 from bot.circulation import CalendarError, HoldState, pickup_deadline
 from bot.circulation.returns import ReturnAction, route_returned_item
 from bot.services.context import Moment, calendar_refusal
+from bot.services.errors import Refusal
 from db import circulation as repo
 
 
@@ -32,6 +33,11 @@ class Routed:
 
 async def route_copy(moment: Moment, copy: repo.CopyRow, at_branch: str) -> Routed:
     """Send a copy that is at ``at_branch`` (and free) where the rules say."""
+    keeping = await repo.hold_for_copy(moment.conn, copy.item_id)
+    if keeping is not None:
+        # Re-routing a copy kept for a hold would leave that hold without it (or give the
+        # copy to two holds): it moves on only when the hold is collected or ends.
+        raise Refusal("kept_for_hold", f"copy {copy.barcode} is kept for hold {keeping.hold_id}")
     holds = await repo.active_holds_on_record(moment.conn, copy.record_id)
     try:
         routing = route_returned_item(

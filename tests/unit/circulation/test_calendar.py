@@ -1,7 +1,6 @@
 """The library calendar: opening days, holidays, closures, working days and transport."""
 
 # Tests are named after the rule IDs of RULES.md (test_G3_...), which are upper case.
-# ruff: noqa: N802
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """The consortium's regulation (C1-C9) with the seed's own numbers."""
 
 # Tests are named after the rule IDs of RULES.md (test_C7_...), which are upper case.
-# ruff: noqa: N802
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """Ginestra's regulation (G1-G20) with the seed's own numbers."""
 
 # Tests are named after the rule IDs of RULES.md (test_G3_...), which are upper case.
-# ruff: noqa: N802
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """The network rules the pure domain expresses: transport (N1) and the digital library (N4)."""
 
 # Tests are named after the rule IDs of RULES.md (test_N1_...), which are upper case.
-# ruff: noqa: N802
 
 from __future__ import annotations
 
