@@ -334,9 +334,11 @@ async def declare_lost(
     now: datetime,
     in_print: bool = True,
     cover_price_cents: int | None = None,
+    damaged: bool = False,
 ) -> tuple[str, int | None]:
-    """A copy on loan is lost or ruined (G17, C9): the loan ends, the copy is marked lost,
-    and the replacement is recorded — money only when the rules ask for it."""
+    """A copy on loan is lost, or comes back ruined (G17, C9): the loan ends, the copy is
+    marked lost (or damaged), and the replacement is recorded — money only when the rules ask
+    for it."""
     async with library.moment(now) as moment:
         copy = await moment.copy(barcode)
         loan = await repo.open_loan_of_copy(moment.conn, copy.item_id)
@@ -347,7 +349,7 @@ async def declare_lost(
         await repo.move_copy(
             moment.conn,
             copy.item_id,
-            status=ItemStatus.LOST,
+            status=ItemStatus.DAMAGED if damaged else ItemStatus.LOST,
             location_id=home,
             arrives_on=None,
             now=now,
@@ -360,7 +362,7 @@ async def declare_lost(
                 moment.conn,
                 patron_id=loan.patron_id,
                 loan_id=loan.loan_id,
-                kind="lost",
+                kind="damaged" if damaged else "lost",
                 rule=terms.rule,
                 amount_cents=terms.amount_cents,
                 note=terms.method.value,

@@ -311,3 +311,19 @@ async def test_unknown_card_copy_and_branch_are_refused_by_name(cbnem: World) ->
             await call
         assert refused.value.code == code
     assert await cbnem.status("BRU-1") == ("available", "BRU")
+
+
+async def test_C9_a_ruined_copy_is_paid_like_a_lost_one_and_leaves_the_shelf(cbnem: World) -> None:
+    await cbnem.patron("A1", "BRU")
+    await cbnem.title_with_copies("Palomar", ("BRU-1", "BRU"))
+    await loans.checkout(cbnem.library, card="A1", barcode="BRU-1", now=at(2026, 11, 2))
+    _, amount = await loans.declare_lost(
+        cbnem.library,
+        barcode="BRU-1",
+        now=at(2026, 11, 20),
+        in_print=False,
+        cover_price_cents=1500,
+        damaged=True,
+    )
+    assert amount == 1500
+    assert await cbnem.status("BRU-1") == ("damaged", "BRU")
