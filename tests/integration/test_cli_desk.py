@@ -234,13 +234,33 @@ def test_cbnem_desk_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     # The domain ranks every active hold, the one kept on the shelf too: 1003 is still second.
     queued = desk.given("patron", "show", "1003", "--at", "2027-01-08T09:00")["holds"]
     assert [(hold["state"], hold["position"]) for hold in queued] == [("waiting", 2)]
-    cancelled = desk.ok(
-        "hold", "cancel", "1003", str(second["hold_id"]), "--at", "2027-01-08T09:30"
-    )
+    # 1002 changes her mind: the copy kept for her goes to the next in the queue, at BRU (N1).
+    cancelled = desk.ok("hold", "cancel", "1002", str(first["hold_id"]), "--at", "2027-01-08T09:30")
     assert cancelled["state"] == "cancelled"
-    assert desk.refused(
-        "hold", "cancel", "1003", str(second["hold_id"]), "--at", "2027-01-08T09:40"
-    )["error"] == ("hold_closed")
+    assert cancelled["copy"] == cancelled["copy"] | {
+        "action": "hold_in_transit",
+        "hold_id": second["hold_id"],
+        "in_transit_to": "BRU",
+    }
+    queued = desk.given("patron", "show", "1003", "--at", "2027-01-08T09:35")["holds"]
+    assert [(hold["state"], hold["position"]) for hold in queued] == [("in_transit", 1)]
+    again = desk.refused(
+        "hold", "cancel", "1002", str(first["hold_id"]), "--at", "2027-01-08T09:40"
+    )
+    assert again["error"] == "hold_closed"
+    suspend = desk.run(
+        "hold", "suspend", "1003", str(second["hold_id"]), "--until", "2027-02-01", "--json"
+    )
+    assert (suspend.returncode, json.loads(suspend.stdout)["error"]) == (1, "hold_not_waiting")
+
+    # C9: a lost book out of print costs its cover price, at least EUR 10; staff lift only
+    # what is open.
+    desk.given("checkout", "1001", "BRU002", "--at", "2027-01-08T10:00")
+    lost = desk.ok("lost", "BRU002", "--out-of-print", "--cover-price", "6,50", "--at",
+                   "2027-01-08T10:05")  # fmt: skip
+    assert lost == lost | {"barcode": "BRU002", "method": "cover_price", "charged": "10.00"}
+    lift = desk.refused("patron", "lift", "1001", "--kind", "exclusion", "--rule", "G16")
+    assert lift["error"] == "no_such_restriction"
 
     # A one-time code links the patron's Telegram account without the PIN.
     link = desk.ok("patron", "link-code", "1001", "--at", "2027-01-08T10:00")
@@ -289,7 +309,7 @@ def test_ginestra_dvd_week_and_five_holds(tmp_path: Path, monkeypatch: pytest.Mo
     desk.copy(records[0], "DVD1", "MON", kind="audiovisual")
     for number, record in enumerate(records[1:], start=1):
         desk.copy(record, f"LIB{number}", "MON")
-    for card in ("A", "B"):
+    for card in ("A", "B", "C"):
         desk.given("patron", "add", "--card", card, "--name", f"Patron {card}", "--category",
                 "adult", "--branch", "MON", "--registered", "2026-01-10")  # fmt: skip
 
@@ -302,6 +322,16 @@ def test_ginestra_dvd_week_and_five_holds(tmp_path: Path, monkeypatch: pytest.Mo
     assert (book["due"], book["moved_from"]) == ("2027-01-02", "2026-12-24")
     for number in range(2, 7):
         desk.given("checkout", "A", f"LIB{number}", "--at", "2026-11-24T10:05")
+
+    # G4: a recent DVD is not for loan, but a short loan over the weekend is (Saturday 12:30
+    # to Monday 09:00).
+    desk.given("item", "add", "--record", str(records[6]), "--barcode", "NEWDVD", "--branch",
+               "MON", "--type", "audiovisual", "--published", "2026-10-01")  # fmt: skip
+    assert desk.refused("checkout", "C", "NEWDVD", "--at", "2026-11-07T12:45")["error"] == (
+        "not_loanable"
+    )
+    short = desk.ok("checkout", "C", "NEWDVD", "--short", "--at", "2026-11-07T12:45")
+    assert (short["due"], short["due_at"]) == ("2026-11-09", "2026-11-09T08:00:00+00:00")
 
     # G13: holds only on items on loan, at most 5: the 6th is refused.
     for record in records[:5]:
