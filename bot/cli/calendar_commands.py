@@ -6,21 +6,7 @@ Administrators type the week the way it is printed on the library's door::
 
     bibliobot branch hours BRU "lun-ven 09:00-12:30, 14:30-19:00; sab 09:00-12:30"
 
-The grammar of that weekly spec (:func:`parse_week`)::
-
-    SPEC      := PART ( ";" PART )*                 newlines count as ";"
-    PART      := DAYS ( INTERVALS | "closed" | "chiuso" )
-    DAYS      := RANGE ( "," RANGE )* [":"]
-    RANGE     := DAY | DAY "-" DAY                  wraps round the week: "sat-mon"
-    DAY       := mon tue wed thu fri sat sun | lun mar mer gio ven sab dom
-                 (any case; full names such as "monday" or "lunedì" too)
-    INTERVALS := INTERVAL ( [","] INTERVAL )*
-    INTERVAL  := TIME "-" TIME                      opening < closing
-    TIME      := H | HH | H:MM | HH:MM | H.MM       00:00 .. 23:59
-
-Days the spec does not name are closed. A day named in several parts gets the intervals of all
-of them, so "lun-sab 9-12.30; lun-ven 14.30-19" is the usual Italian week; overlapping intervals,
-a day both closed and open, and a week with no opening at all are refused, naming the bad part.
+The grammar of that weekly spec is :data:`HOURS_GRAMMAR` (also in the command's help).
 """
 
 from __future__ import annotations
@@ -63,6 +49,24 @@ _TIME = re.compile(r"^(?P<hour>\d{1,2})(?:[:.](?P<minute>\d{2}))?$")
 _DAYS_HELP = "mon tue wed thu fri sat sun, or lun mar mer gio ven sab dom"
 
 Week = list[tuple[int, time, time]]
+
+HOURS_GRAMMAR = """\
+SPEC, the week as printed on the library's door:
+
+  SPEC      := PART ( ";" PART )*               newlines count as ";"
+  PART      := DAYS ( INTERVALS | "closed" | "chiuso" )
+  DAYS      := RANGE ( "," RANGE )* [":"]
+  RANGE     := DAY | DAY "-" DAY                wraps round the week: "sat-mon"
+  DAY       := mon tue wed thu fri sat sun | lun mar mer gio ven sab dom
+               (any case; full names such as "monday" or "lunedì" too)
+  INTERVALS := INTERVAL ( [","] INTERVAL )*
+  INTERVAL  := TIME "-" TIME                    opening < closing
+  TIME      := H | HH | H:MM | HH:MM | H.MM     00:00 .. 23:59
+
+Days the spec does not name are closed. A day named in several parts gets the intervals of
+all of them ("lun-sab 9-12.30; lun-ven 14.30-19" is the usual Italian week); overlapping
+intervals, a day both closed and open, and a week never open are refused, naming the part.
+"""
 
 
 class HoursSpecError(ValueError):
@@ -192,7 +196,10 @@ def add_branch_actions(branch_actions: Subparsers) -> None:
     hours = branch_actions.add_parser(
         "hours",
         help="show or replace a branch's weekly opening hours and patron saint day",
-        description=__doc__,
+        description="Replace a branch's weekly opening hours (due dates move off closed days,\n"
+        "G11; pickup days count opening days, G13), set its town's patron saint day, or\n"
+        "without SPEC and --saint-day show them.",
+        epilog=HOURS_GRAMMAR,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     hours.add_argument("code", metavar="CODE")
