@@ -87,13 +87,13 @@ def _local(instant: datetime, settings: Settings) -> datetime:
     return instant.astimezone(settings.library.zone)
 
 
-def _add_common(parser: argparse.ArgumentParser, *, dated: bool = True) -> None:
-    if dated:
-        parser.add_argument(
-            "--at",
-            metavar="ISO-DATETIME",
-            help="act as at this instant (back-dating; library time unless an offset is given)",
-        )
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    """``--at`` and ``--json``: every desk command's effect depends on the day it acts at."""
+    parser.add_argument(
+        "--at",
+        metavar="ISO-DATETIME",
+        help="act as at this instant (back-dating; library time unless an offset is given)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
