@@ -583,6 +583,7 @@ async def hold_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def routed_json(routed: Routed) -> dict[str, object]:
     return {
+        "barcode": routed.barcode,
         "action": routed.action,
         "hold_id": routed.hold_id,
         "in_transit_to": routed.in_transit_to,
@@ -624,7 +625,7 @@ async def transit_receive(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{len(arrived)} copies arrived")
         for routed in arrived:
             hold = f" {routed.hold_id}" if routed.hold_id is not None else ""
-            print(f"  {_ROUTES.get(routed.action, routed.action)}{hold}")
+            print(f"  {routed.barcode}: {_ROUTES.get(routed.action, routed.action)}{hold}")
     return EXIT_OK
 
 

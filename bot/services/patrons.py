@@ -44,6 +44,9 @@ async def add_patron(
         raise Refusal("bad_pin", str(error)) from error
     async with library.moment(now) as moment:
         branch_id = await moment.branch_id(branch)
+        if registered_on is not None and registered_on > moment.today:
+            # G4 counts the days since registration: a date to come would bend it.
+            raise Refusal("bad_date", f"registration date {registered_on} is in the future")
         try:
             await repo.add_patron(
                 moment.conn,

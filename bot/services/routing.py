@@ -24,6 +24,7 @@ class Routed:
     """What happened to a copy: the hold it now serves, where it travels to."""
 
     action: str  # reshelve, return_home, hold_ready, hold_in_transit
+    barcode: str
     hold_id: int | None = None
     in_transit_to: str | None = None
     arrives_on: date | None = None
@@ -89,6 +90,7 @@ async def route_copy(moment: Moment, copy: repo.CopyRow, at_branch: str) -> Rout
     travelling = status is ItemStatus.IN_TRANSIT
     return Routed(
         action=routing.action.value,
+        barcode=copy.barcode,
         hold_id=routing.hold_id,
         in_transit_to=routing.destination if travelling else None,
         arrives_on=routing.arrives_on if travelling else None,
@@ -129,5 +131,9 @@ async def arrive(moment: Moment, copy: repo.CopyRow) -> Routed:
         now=moment.now,
     )
     return Routed(
-        action="hold_ready", hold_id=hold.hold_id, ready_on=ready_on, expires_on=expires_on
+        action="hold_ready",
+        barcode=copy.barcode,
+        hold_id=hold.hold_id,
+        ready_on=ready_on,
+        expires_on=expires_on,
     )

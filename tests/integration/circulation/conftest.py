@@ -120,7 +120,7 @@ class World:
             category=PatronCategory(category),
             branch=branch,
             registered_on=registered,
-            now=at(2026, 1, 1),
+            now=at(registered.year, registered.month, registered.day),
         )
 
     async def status(self, barcode: str) -> tuple[str, str]:

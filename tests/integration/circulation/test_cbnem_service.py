@@ -11,6 +11,7 @@ from datetime import date
 
 import pytest
 
+from bot.circulation import PatronCategory
 from bot.services import accounts, holds, loans, patrons
 from bot.services.errors import Refusal
 from tests.integration.circulation.conftest import World, at
@@ -327,3 +328,17 @@ async def test_C9_a_ruined_copy_is_paid_like_a_lost_one_and_leaves_the_shelf(cbn
     )
     assert amount == 1500
     assert await cbnem.status("BRU-1") == ("damaged", "BRU")
+
+
+async def test_a_registration_date_to_come_is_refused(cbnem: World) -> None:
+    with pytest.raises(Refusal) as refused:
+        await patrons.add_patron(
+            cbnem.library,
+            card="F1",
+            name="Futuro",
+            category=PatronCategory.ADULT,
+            branch="BRU",
+            registered_on=date(2027, 1, 1),
+            now=at(2026, 11, 23),
+        )
+    assert refused.value.code == "bad_date"
