@@ -1,0 +1,99 @@
+"""The Telegram application: ``build_application(settings)`` registers every handler, in order.
+
+Order matters in PTB: the first matching handler of a group wins. Conversations come first, so
+that a message sent while the bot is waiting for a card number goes to the conversation and
+not to the catalog search; free text as a search comes last. The store and the translations
+are opened when the application starts (``post_init``), closed when it stops.
+"""
+
+from __future__ import annotations
+
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeDefault
+from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
+
+from bot.handlers import errors, start
+from bot.handlers.context import BotApplication, BotContext, BotData
+from bot.i18n import N_, I18n, Translator
+from bot.services.context import Library
+from bot.settings import ConfigError, Settings
+from db.store import Store
+
+# (command, description) in the order Telegram's menu shows them.
+PRIVATE_COMMANDS = (
+    ("start", N_("Start, or go back to the menu")),
+    ("search", N_("Search the catalog")),
+    ("loans", N_("My loans and renewals")),
+    ("holds", N_("My holds")),
+    ("account", N_("My card, fines and preferences")),
+    ("language", N_("Change language")),
+    ("privacy", N_("What the bot keeps about me")),
+    ("forget", N_("Delete my data from the bot")),
+    ("help", N_("What the bot can do")),
+    ("cancel", N_("Stop what we are doing")),
+)
+GROUP_COMMANDS = (("search", N_("Search the catalog")),)
+
+
+def file_url(base_url: str) -> str:
+    """Telegram's file downloads live beside the method calls: .../bot → .../file/bot."""
+    root = base_url.removesuffix("/bot")
+    return f"{root}/file/bot"
+
+
+def build_application(settings: Settings) -> BotApplication:
+    token = settings.telegram.token
+    if not token:
+        raise ConfigError(
+            "config error: [telegram] token: missing (from BotFather; environment: "
+            "BIBLIOBOT_TELEGRAM__TOKEN)"
+        )
+    app: BotApplication = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.telegram.base_url)
+        .base_file_url(file_url(settings.telegram.base_url))
+        .context_types(ContextTypes(context=BotContext, bot_data=BotData))
+        .rate_limiter(AIORateLimiter())
+        .post_init(on_start)
+        .post_shutdown(on_stop)
+        .build()
+    )
+    app.bot_data.settings = settings
+    errors.register(app)
+    start.register(app)
+    return app
+
+
+async def on_start(app: BotApplication) -> None:
+    """Open the store and the translations; tell Telegram the commands in every language."""
+    settings = app.bot_data.settings
+    assert settings is not None, "build_application sets the settings"
+    store = await Store.open(settings.database.path)
+    app.bot_data.library = Library.from_settings(store, settings)
+    app.bot_data.i18n = I18n.from_settings(settings)
+    await register_commands(app, app.bot_data.i18n)
+
+
+async def register_commands(app: BotApplication, i18n: I18n) -> None:
+    def commands(t: Translator, table: tuple[tuple[str, str], ...]) -> list[BotCommand]:
+        return [BotCommand(name, t.gettext(description)) for name, description in table]
+
+    default = i18n.translator()
+    await app.bot.set_my_commands(commands(default, GROUP_COMMANDS), scope=BotCommandScopeDefault())
+    await app.bot.set_my_commands(
+        commands(default, PRIVATE_COMMANDS), scope=BotCommandScopeAllPrivateChats()
+    )
+    for language in i18n.languages:
+        t = i18n.translator(language)
+        await app.bot.set_my_commands(
+            commands(t, PRIVATE_COMMANDS),
+            scope=BotCommandScopeAllPrivateChats(),
+            language_code=language,
+        )
+
+
+async def on_stop(app: BotApplication) -> None:
+    library = app.bot_data.library
+    if library is not None:
+        await library.store.close()
+        app.bot_data.library = None

@@ -1,0 +1,350 @@
+"""Welcome, language and identity: ``/start``, ``/language``, linking a card, ``/help``.
+
+A first ``/start`` asks the language, then says what the bot can do. Searching works for
+everyone; loans, holds and the account need a linked card: card number and PIN in a short
+conversation (the PIN message is deleted from the chat as soon as it is read), or a one-time
+code from the desk (``/start link-CODE``). Every reply ends with the next steps as buttons.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from telegram import InlineKeyboardButton, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.handlers.context import (
+    BotApplication,
+    BotContext,
+    callback,
+    is_private,
+    keyboard,
+    now,
+    parse_callback,
+    who,
+)
+from bot.i18n import Translator, language_name, reason_message
+from bot.services import identity
+from bot.services.errors import Refusal
+
+ASK_CARD, ASK_PIN = range(2)
+
+
+def main_menu(t: Translator, linked: bool) -> list[list[InlineKeyboardButton]]:
+    """The next steps offered after most answers."""
+    if not linked:
+        return [
+            [InlineKeyboardButton(t.gettext("🔎 Search the catalog"), callback_data="search:help")],
+            [
+                InlineKeyboardButton(
+                    t.gettext("🪪 Link my library card"), callback_data="link:start"
+                )
+            ],
+        ]
+    return [
+        [
+            InlineKeyboardButton(t.gettext("📚 My loans"), callback_data="loans:list"),
+            InlineKeyboardButton(t.gettext("📌 My holds"), callback_data="holds:list"),
+        ],
+        [
+            InlineKeyboardButton(t.gettext("🔎 Search"), callback_data="search:help"),
+            InlineKeyboardButton(t.gettext("👤 My account"), callback_data="account:show"),
+        ],
+    ]
+
+
+def language_keyboard(context: BotContext) -> list[list[InlineKeyboardButton]]:
+    return [
+        [
+            InlineKeyboardButton(language_name(code), callback_data=callback("lang", code))
+            for code in context.i18n.languages
+        ]
+    ]
+
+
+async def start(update: Update, context: BotContext) -> None:
+    if update.message is None:
+        return
+    account, t = await who(update, context)
+    if not is_private(update):
+        await update.message.reply_text(
+            t.gettext("Send me a title or an author to search the catalog.")
+        )
+        return
+    payload = context.args[0] if context.args else ""
+    if payload.startswith("link-"):
+        await _link_with_code(update, context, payload.removeprefix("link-"))
+        return
+    if account.language is None:
+        await update.message.reply_text(
+            t.gettext(
+                "Hello! I am the library's assistant. Which language do you prefer?\n"
+                "Ciao! Sono l'assistente della biblioteca. In che lingua preferisci?"
+            ),
+            reply_markup=keyboard(*language_keyboard(context)),
+        )
+        return
+    await update.message.reply_text(
+        _welcome(t, account), reply_markup=keyboard(*main_menu(t, account.linked))
+    )
+
+
+def _welcome(t: Translator, account: identity.Account) -> str:
+    if account.patron is not None:
+        return t.gettext(
+            "Welcome back, {name}! What would you like to do? You can also just send me a "
+            "title or an author to search the catalog.",
+            name=account.patron.name.split()[0],
+        )
+    return t.gettext(
+        "I can search the library's catalog for you: just send me a title or an author.\n\n"
+        "To see your loans, renew them and place holds, link your library card: you need "
+        "its number and your PIN (ask at the desk if you do not have one)."
+    )
+
+
+async def _link_with_code(update: Update, context: BotContext, code: str) -> None:
+    assert update.message is not None
+    assert update.effective_user is not None
+    account, t = await who(update, context)
+    try:
+        patron = await identity.link_with_code(
+            context.library,
+            telegram_user_id=update.effective_user.id,
+            chat_id=update.message.chat_id,
+            code=code,
+            now=now(),
+        )
+    except Refusal as refusal:
+        await update.message.reply_text(
+            _link_refusal(t, refusal), reply_markup=keyboard(*main_menu(t, account.linked))
+        )
+        return
+    await update.message.reply_text(
+        t.gettext(
+            "Your card {card} is now linked to this chat. Welcome, {name}!",
+            card=patron.card,
+            name=patron.name.split()[0],
+        ),
+        reply_markup=keyboard(*main_menu(t, True)),
+    )
+
+
+def _link_refusal(t: Translator, refusal: Refusal) -> str:
+    if refusal.code == "wrong_card_or_pin":
+        left = int(refusal.detail) if refusal.detail and refusal.detail.isdigit() else 0
+        return t.ngettext(
+            "The card number or the PIN is not right. You can try {n} more time.",
+            "The card number or the PIN is not right. You can try {n} more times.",
+            left,
+            n=left,
+        )
+    if refusal.code == "card_locked":
+        return t.gettext(
+            "Too many wrong PINs: for your safety, linking is paused for 15 minutes. If you "
+            "have forgotten your PIN, the desk can give you a new one."
+        )
+    if refusal.code == "card_linked_elsewhere":
+        return t.gettext(
+            "This card is already linked to another Telegram account. Unlink it from there "
+            "(/account), or ask at the desk."
+        )
+    if refusal.code == "already_linked":
+        return t.gettext("This chat is already linked to a card: see /account.")
+    if refusal.code == "bad_link_code":
+        return t.gettext(
+            "This link code is not valid any more (each code works once, for 7 days). Ask "
+            "the desk for a new one, or link with your card number and PIN."
+        )
+    return reason_message(t, refusal.code)
+
+
+async def choose_language(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    if query is None or update.effective_user is None:
+        return
+    parts = parse_callback(query.data, "lang", 1)
+    if parts is None or parts[0] not in context.i18n.languages:
+        await query.answer()
+        return
+    await identity.choose_language(
+        context.library, telegram_user_id=update.effective_user.id, language=parts[0], now=now()
+    )
+    account, t = await who(update, context)
+    await query.answer(t.gettext("Language: {language}", language=language_name(parts[0])))
+    if query.message is not None and is_private(update):
+        await context.bot.send_message(
+            query.message.chat.id,
+            _welcome(t, account),
+            reply_markup=keyboard(*main_menu(t, account.linked)),
+        )
+
+
+async def language_command(update: Update, context: BotContext) -> None:
+    if update.message is None:
+        return
+    _, t = await who(update, context)
+    await update.message.reply_text(
+        t.gettext("Choose your language:"), reply_markup=keyboard(*language_keyboard(context))
+    )
+
+
+async def help_command(update: Update, context: BotContext) -> None:
+    if update.message is None:
+        return
+    account, t = await who(update, context)
+    await update.message.reply_text(
+        t.gettext(
+            "Here is what I can do:\n"
+            "• send me a title, an author or an ISBN to search the catalog (/search)\n"
+            "• /loans: your loans, with due dates and renewals\n"
+            "• /holds: your holds and where to collect them\n"
+            "• /account: your card, fines and preferences\n"
+            "• /language: change language\n"
+            "• /privacy: what I keep about you, and /forget to delete it\n"
+            "• /cancel: stop what we are doing"
+        ),
+        reply_markup=keyboard(*main_menu(t, account.linked)),
+    )
+
+
+# Linking with card number and PIN -------------------------------------------------------------
+
+
+async def link_begin(update: Update, context: BotContext) -> int:
+    account, t = await who(update, context)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    chat = update.effective_chat
+    if chat is None:
+        return ConversationHandler.END
+    if not is_private(update):
+        await context.bot.send_message(
+            chat.id, t.gettext("For your privacy, let's link your card in a private chat.")
+        )
+        return ConversationHandler.END
+    if account.linked:
+        await context.bot.send_message(
+            chat.id,
+            t.gettext("This chat is already linked to a card: see /account."),
+            reply_markup=keyboard(*main_menu(t, True)),
+        )
+        return ConversationHandler.END
+    await context.bot.send_message(
+        chat.id,
+        t.gettext(
+            "Please send me your library card number (you find it on the card). "
+            "Send /cancel to stop."
+        ),
+    )
+    return ASK_CARD
+
+
+async def link_card(update: Update, context: BotContext) -> int:
+    if update.message is None or update.message.text is None:
+        return ASK_CARD
+    _, t = await who(update, context)
+    card = update.message.text.strip()
+    if not card or len(card) > 32 or any(ch.isspace() for ch in card):
+        await update.message.reply_text(
+            t.gettext("That does not look like a card number. Please send just the number.")
+        )
+        return ASK_CARD
+    if context.user_data is not None:
+        context.user_data["linking_card"] = card
+    await update.message.reply_text(
+        t.gettext("Now your PIN, please. I will delete your message as soon as I have read it.")
+    )
+    return ASK_PIN
+
+
+async def link_pin(update: Update, context: BotContext) -> int:
+    message = update.message
+    if message is None or message.text is None or update.effective_user is None:
+        return ASK_PIN
+    account, t = await who(update, context)
+    pin = message.text.strip()
+    card = (context.user_data or {}).get("linking_card", "")
+    # The PIN does not stay in the chat; deleting is a courtesy, linking goes on without it.
+    with contextlib.suppress(TelegramError):
+        await message.delete()
+    try:
+        patron = await identity.link_with_pin(
+            context.library,
+            telegram_user_id=update.effective_user.id,
+            chat_id=message.chat_id,
+            card=card,
+            pin=pin,
+            now=now(),
+        )
+    except Refusal as refusal:
+        if refusal.code == "wrong_card_or_pin":
+            await context.bot.send_message(
+                message.chat_id,
+                _link_refusal(t, refusal) + "\n\n" + t.gettext("Please send your card number."),
+            )
+            return ASK_CARD
+        await context.bot.send_message(
+            message.chat_id,
+            _link_refusal(t, refusal),
+            reply_markup=keyboard(*main_menu(t, account.linked)),
+        )
+        return ConversationHandler.END
+    finally:
+        if context.user_data is not None:
+            context.user_data.pop("linking_card", None)
+    await context.bot.send_message(
+        message.chat_id,
+        t.gettext(
+            "Your card {card} is now linked to this chat. Welcome, {name}!",
+            card=patron.card,
+            name=patron.name.split()[0],
+        ),
+        reply_markup=keyboard(*main_menu(t, True)),
+    )
+    return ConversationHandler.END
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    account, t = await who(update, context)
+    if context.user_data is not None:
+        context.user_data.pop("linking_card", None)
+    if update.effective_chat is not None:
+        await context.bot.send_message(
+            update.effective_chat.id,
+            t.gettext("All right, stopped. What next?"),
+            reply_markup=keyboard(*main_menu(t, account.linked)),
+        )
+    return ConversationHandler.END
+
+
+def linking_conversation() -> ConversationHandler[BotContext]:
+    return ConversationHandler(
+        entry_points=[
+            CallbackQueryHandler(link_begin, pattern=r"^link:start$"),
+            CommandHandler("link", link_begin),
+        ],
+        states={
+            ASK_CARD: [MessageHandler(filters.TEXT & ~filters.COMMAND, link_card)],
+            ASK_PIN: [MessageHandler(filters.TEXT & ~filters.COMMAND, link_pin)],
+        },
+        fallbacks=[CommandHandler("cancel", cancel)],
+        name="linking",
+        conversation_timeout=600,
+    )
+
+
+def register(app: BotApplication) -> None:
+    app.add_handler(linking_conversation())
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CommandHandler("language", language_command))
+    app.add_handler(CommandHandler("help", help_command))
+    app.add_handler(CommandHandler("cancel", cancel))
+    app.add_handler(CallbackQueryHandler(choose_language, pattern=r"^lang:"))
