@@ -11,7 +11,7 @@ from __future__ import annotations
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeDefault
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
 
-from bot.handlers import errors, start
+from bot.handlers import account, errors, holds, loans, search, start
 from bot.handlers.context import BotApplication, BotContext, BotData
 from bot.i18n import N_, I18n, Translator
 from bot.services.context import Library
@@ -60,7 +60,12 @@ def build_application(settings: Settings) -> BotApplication:
     )
     app.bot_data.settings = settings
     errors.register(app)
+    # Conversations and commands first; free text as a catalog search last (search.register).
     start.register(app)
+    account.register(app)
+    loans.register(app)
+    holds.register(app)
+    search.register(app)
     return app
 
 
