@@ -19,11 +19,12 @@ from bot.settings import ConfigError, Settings, load_settings
 from db.migrate import MigrationError
 from db.store import StoreError
 
-Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]]
+# A command is a coroutine function, or (``run``, which owns its event loop) a plain one.
+Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int] | int]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bot.cli import catalog_commands, desk_commands, store_commands
+    from bot.cli import catalog_commands, desk_commands, run_command, store_commands
 
     parser = argparse.ArgumentParser(
         prog="bibliobot",
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     store_commands.register(commands)
     catalog_commands.register(commands)
     desk_commands.register(commands)
+    run_command.register(commands)
     return parser
 
 
@@ -49,7 +51,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Command = args.handler
     as_json = bool(getattr(args, "json", False))
     try:
-        return asyncio.run(handler(args, settings))
+        outcome = handler(args, settings)
+        return asyncio.run(outcome) if isinstance(outcome, Coroutine) else outcome
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_USAGE
     except Refused as refusal:
         return report_refusal(refusal, as_json)
     except (StoreError, MigrationError) as exc:

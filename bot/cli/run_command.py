@@ -1,0 +1,88 @@
+"""``bibliobot run``: the bot, by long polling or (with ``--webhook-url``) by webhooks.
+
+PTB's ``run_polling`` / ``run_webhook`` own the event loop and the signals (Ctrl-C, SIGTERM
+from systemd): the store is opened in ``post_init`` and closed in ``post_shutdown``, so a
+stopped bot leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import secrets
+import sys
+from typing import Any
+
+from telegram import Update
+from telegram.error import InvalidToken, TelegramError
+
+from bot.app import build_application
+from bot.cli.common import EXIT_OK, EXIT_REFUSED
+from bot.handlers.context import BotApplication
+from bot.settings import Settings
+
+Subparsers = Any
+
+
+def register(commands: Subparsers) -> None:
+    run = commands.add_parser("run", help="run the bot (long polling, or webhooks)")
+    run.add_argument(
+        "--webhook-url",
+        metavar="URL",
+        help="the public HTTPS address Telegram posts updates to (default: long polling)",
+    )
+    run.add_argument("--listen", default="127.0.0.1", help="address to listen on (webhooks)")
+    run.add_argument("--port", type=int, default=8443, help="port to listen on (webhooks)")
+    run.add_argument(
+        "--secret",
+        help="secret token Telegram sends with each update (webhooks; default: random)",
+    )
+    run.set_defaults(handler=run_bot)
+
+
+def run_bot(args: argparse.Namespace, settings: Settings) -> int:
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    app = build_application(settings)
+    try:
+        # Before PTB takes over (and logs failures with tracebacks): a wrong token or a Bot
+        # API that cannot be reached is one line for the administrator.
+        asyncio.run(_preflight(app))
+        _serve(app, args)
+    except InvalidToken:
+        print(
+            "refused: Telegram does not accept [telegram] token: check it with BotFather",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+    except TelegramError as error:
+        print(
+            f"refused: cannot talk to the Bot API at {settings.telegram.base_url}: {error}",
+            file=sys.stderr,
+        )
+        return EXIT_REFUSED
+    return EXIT_OK
+
+
+async def _preflight(app: BotApplication) -> None:
+    async with app.bot:
+        await app.bot.get_me()
+
+
+def _serve(app: BotApplication, args: argparse.Namespace) -> None:
+    if args.webhook_url:
+        secret = args.secret or secrets.token_urlsafe(24)
+        path = args.webhook_url.rstrip("/").rsplit("/", 1)[-1] if "/" in args.webhook_url else ""
+        app.run_webhook(
+            listen=args.listen,
+            port=args.port,
+            url_path=path,
+            webhook_url=args.webhook_url,
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
