@@ -29,6 +29,7 @@ MESSAGE_LIMIT = 4096  # Bot API sendMessage.text, in UTF-16 code units
 PAGE_SIZE = 8  # loans per page: 8 blocks of ≤ 200 characters, and a keyboard of ≤ 8 rows
 TITLE_WIDTH = 90  # characters of a title in the list
 BUTTON_TITLE_WIDTH = 22  # characters of a title on a renew button
+BLOCKED = ("suspended", "excluded")  # refusals that the patron's restrictions explain
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +239,7 @@ def refusal_text(
         t.gettext("❌ Not renewed: {title}", title=shorten(loan.title, TITLE_WIDTH)),
         reason_message(t, refusal.code, **refusal_details(refusal, loan)),
     ]
-    if refusal.code in ("suspended", "excluded"):
+    if refusal.code in BLOCKED:
         lines += restriction_lines(t, summary, policy)
     lines.append(t.gettext("Due: {date}", date=t.format_date(loan.due_on)))
     return "\n".join(lines)
@@ -290,6 +291,8 @@ def renew_all_text(
             parts.append("\n".join(lines))
         for heading, members in groups.items():
             lines = ["❌ " + heading]
+            if any(m.refusal is not None and m.refusal.code in BLOCKED for m in members):
+                lines += restriction_lines(t, summary, policy)  # why, and until when
             for outcome in members:
                 lines.append(_refused_line(t, outcome, width, due.get(outcome.barcode)))
             parts.append("\n".join(lines))
