@@ -284,8 +284,9 @@ async def suspend(
     rest: list[str],
 ) -> None:
     days = int_part(rest[0]) if rest else None
-    if days not in SUSPEND_DAYS:
-        await show_list(update, context, patron, t, edit=True)  # not a button the bot made
+    if days not in SUSPEND_DAYS:  # not a button this version of the bot made
+        notice = t.gettext("That button does not work any more. Here are your holds now:")
+        await show_list(update, context, patron, t, notice=notice, edit=True)
         return
     until = t.local_date(now()) + timedelta(days=days)
     try:
