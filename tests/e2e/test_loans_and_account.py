@@ -1,9 +1,9 @@
 """Loans, renewals, the account, privacy and forgetting, through the real bot and the emulator.
 
-The bot acts at the real current time, so loans are lent with a back-dated ``now``: lent 29
-days ago a book is due about now (renewable: C5 opens the window 3 days before the due date),
-lent today it is too early to renew, lent 40 days ago it is too late (C5: up to the 6th day
-late) and overdue.
+The bot acts at the real current time, so loans are lent with a back-dated ``now`` (CBNEM: 30
+days for a book, C5 renewals from 3 days before the due date to the 6th day late). Lent 31 days
+ago a book was due about a day ago (later if a closed day moved it): renewable on any date of
+the year. Lent today it is too early to renew; lent 40 days ago it is overdue and too late.
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ async def test_no_loans_says_so_and_offers_search(bot: BotWorld) -> None:
 
 async def test_renewal_answers_with_a_receipt_kept_in_the_store(bot: BotWorld) -> None:
     anna = await linked(bot, "0001")
-    loan_id = await lend(bot, "0001", "Il nome della rosa", "R1", days=29)
+    loan_id = await lend(bot, "0001", "Il nome della rosa", "R1", days=31)
     before = await due_of(bot, "0001", "R1")
     listing = await ask(bot, anna, "loans")
     receipt = await press(bot, anna, listing, "Il nome della rosa")
@@ -177,11 +177,24 @@ async def test_renewal_too_early_says_from_when(bot: BotWorld) -> None:
     assert await loan_row(bot, loan_id) == stored
 
 
+async def test_renewal_refused_at_the_limit(bot: BotWorld) -> None:
+    anna = await linked(bot, "0001")
+    loan_id = await lend(bot, "0001", "Twice renewed", "T1", days=31)
+    async with bot.world.store.transaction() as conn:
+        await conn.execute("UPDATE loans SET renewals = 2 WHERE id = ?", (loan_id,))
+    stored = await loan_row(bot, loan_id)
+    listing = await ask(bot, anna, "loans")
+    assert "Renewals used: 2 of 2" in listing.body
+    answer = await press(bot, anna, listing, "Twice renewed")
+    assert "You have already renewed this loan 2 times, the most allowed." in answer.body
+    assert await loan_row(bot, loan_id) == stored
+
+
 async def test_renewal_refused_when_another_patron_holds_the_title(bot: BotWorld) -> None:
     anna = await linked(bot, "0001")
     await bot.patron_with_pin("0002", PIN)
     record = await bot.world.title_with_copies("Wanted", ("W1", "BRU"))
-    loan = await loans.checkout(bot.world.library, card="0001", barcode="W1", now=days_ago(29))
+    loan = await loans.checkout(bot.world.library, card="0001", barcode="W1", now=days_ago(31))
     await holds.place_hold(
         bot.world.library, card="0002", record_id=record, pickup="BRU", now=datetime.now(UTC)
     )
@@ -194,7 +207,7 @@ async def test_renewal_refused_when_another_patron_holds_the_title(bot: BotWorld
 
 async def test_renew_all_reports_every_outcome_in_one_message(bot: BotWorld) -> None:
     anna = await linked(bot, "0001")
-    ok = await lend(bot, "0001", "Renewable", "M1", days=29)
+    ok = await lend(bot, "0001", "Renewable", "M1", days=31)
     await lend(bot, "0001", "Early", "M2", days=0)
     await lend(bot, "0001", "Late", "M3", days=40)
     listing = await ask(bot, anna, "loans")
@@ -217,9 +230,9 @@ async def test_renew_all_reports_every_outcome_in_one_message(bot: BotWorld) -> 
 async def test_a_forged_renew_for_another_patrons_loan_changes_nothing(bot: BotWorld) -> None:
     emu = bot.emulator
     eve = await linked(bot, "0001", name="Eve")
-    await lend(bot, "0001", "Eve's book", "F1", days=29)
+    await lend(bot, "0001", "Eve's book", "F1", days=31)
     await bot.patron_with_pin("0002", PIN)
-    victim = await lend(bot, "0002", "Someone else's book", "F2", days=29)
+    victim = await lend(bot, "0002", "Someone else's book", "F2", days=31)
     stored = await loan_row(bot, victim)
     listing = await ask(bot, eve, "loans")
     query = emu.press_button(
@@ -236,7 +249,7 @@ async def test_a_forged_renew_for_another_patrons_loan_changes_nothing(bot: BotW
 async def test_an_old_renew_button_answers_with_the_current_state(bot: BotWorld) -> None:
     emu = bot.emulator
     anna = await linked(bot, "0001")
-    await lend(bot, "0001", "Brought back", "G1", days=29)
+    await lend(bot, "0001", "Brought back", "G1", days=31)
     listing = await ask(bot, anna, "loans")
     await loans.checkin(bot.world.library, barcode="G1", now=datetime.now(UTC))
     query = emu.press_button(anna.id, anna.id, listing.message_id, text="Brought back")
@@ -304,6 +317,14 @@ async def test_due_date_reminders_toggle(bot: BotWorld) -> None:
     emu.press_button(anna.id, anna.id, screen.message_id, text="Turn on")
     await edited(bot, anna, screen, "Due-date reminders: on")
     assert (await identity.account(bot.world.library, anna.id)).due_reminders
+
+
+async def test_the_account_offers_the_languages(bot: BotWorld) -> None:
+    anna = await linked(bot, "0001")
+    screen = await ask(bot, anna, "account")
+    choose = await press(bot, anna, screen, "Change language")
+    assert "Choose your language:" in choose.body
+    assert [button["callback_data"] for button in choose.buttons] == ["lang:it", "lang:en"]
 
 
 async def test_unlink_asks_to_confirm(bot: BotWorld) -> None:
@@ -414,7 +435,8 @@ async def test_forty_loans_fit_every_message(bot: BotWorld) -> None:
         listing = await edited(bot, anna, listing, f"Page {page} of 5.")
     assert "40. " in listing.body
     report = await press(bot, anna, listing, "Renew all")
-    assert "Renew all:" in report.body
+    assert "Renew all: 0 loans renewed, 40 not renewed." in report.body
+    assert "Rule C8:" in report.body  # why the card is suspended, and until when
     account = await ask(bot, anna, "account")
     assert "Status: ⛔ suspended" in account.body  # loans more than 30 days late (C8)
     for call in emu.calls_to("sendMessage") + emu.calls_to("editMessageText"):
