@@ -312,8 +312,9 @@ async def test_a_record_with_sixty_copies_fits_in_one_message(bot: BotWorld) -> 
     assert "📚 60 copies:" in page.body
     for name in ["Brugherio", "Bussero", "Carugate", "Cassina de' Pecchi", "Vimodrone"]:
         assert name in page.body
-    assert "on the shelf" in page.body
-    assert "on loan" in page.body
+    # Copy by copy it would not fit: one line per library, with the counts.
+    assert "• Brugherio (853.914 TOM GAT esemplare 00…): 6 on the shelf, 3 on loan" in page.body
+    assert "(first back: " in page.body
 
 
 async def test_search_and_record_pages_work_in_a_group(bot: BotWorld) -> None:
@@ -472,6 +473,23 @@ async def test_holds_list_cancel_suspend_and_resume(bot: BotWorld) -> None:
     assert "🗑 Your hold on «Lezioni americane» is cancelled." in cancelled.body
     assert "📌 Your hold:" in cancelled.body
     assert await hold_state(bot, ids[1]) == "cancelled"
+
+
+async def test_twenty_holds_with_long_titles_fit_in_one_message(bot: BotWorld) -> None:
+    library = bot.world.library
+    anna = await linked(bot, "0001")
+    await bot.patron_with_pin("0009", PIN)
+    for number in range(20):  # C4: at most 20
+        title = f"Volume {number:02d} " + "della grande storia illustrata d'Italia " * 6
+        rid = await record(bot, title.strip())
+        await copy(bot, rid, f"T{number}", "CER")
+        await lend(bot, "0009", f"T{number}")
+        await holds.place_hold(library, card="0001", record_id=rid, pickup="CER", now=now())
+    listing = await command(bot, anna, "holds")
+    assert utf16_len(listing.body) <= MESSAGE_LIMIT
+    assert "📌 Your 20 holds:" in listing.body
+    assert "20. Volume 19" in listing.body
+    assert sum(1 for d in data_of(listing) if d.startswith("hold:cx:")) == 20
 
 
 async def test_a_forged_cancel_of_someone_elses_hold_changes_nothing(bot: BotWorld) -> None:
