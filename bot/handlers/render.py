@@ -30,7 +30,8 @@ from db.catalog import CopyRow
 from db.sql import fetch_all
 
 MESSAGE_LIMIT = 4096  # UTF-16 code units, Bot API sendMessage/editMessageText
-# Room kept under the limit for a closing line ("… and 3 more") and a safety margin.
+# What our own texts may use: a margin under the limit for the odd line added after fitting
+# (a footer under a record's copies is measured, but a translation may run longer).
 MESSAGE_BUDGET = 3900
 BUTTON_TITLE = 36  # characters of a title on a button: phones show about this many
 SHELF_NAMES_SHOWN = 3  # "2 on the shelf: Brugherio, Vimodrone and 2 other libraries"

@@ -294,9 +294,7 @@ async def record_button(update: Update, context: BotContext) -> None:
     await send_record(update, context, record_id)
 
 
-async def send_record(
-    update: Update, context: BotContext, record_id: int, *, edit: bool = False
-) -> None:
+async def send_record(update: Update, context: BotContext, record_id: int) -> None:
     """A record's page for whoever asked, with what she may do next (reserve, link, search).
 
     Public so that a ``/start rec-<record_id>`` deep link (the inline results' button) can
@@ -313,7 +311,6 @@ async def send_record(
             context,
             t.gettext("This title is no longer in the catalog. Shall we look for something else?"),
             new_search_markup(t),
-            edit=edit,
         )
         return
     names = await render.branch_names(library)
@@ -323,7 +320,7 @@ async def send_record(
     footer, buttons = reserve_part(t, context, account, detail, held, names, private)
     text = render.record_text(t, detail, today(t), footer)
     buttons.append([InlineKeyboardButton(t.gettext("🔎 New search"), callback_data="search:help")])
-    await render.reply(update, context, text, keyboard(*buttons), edit=edit)
+    await render.reply(update, context, text, keyboard(*buttons))
 
 
 async def own_holds(context: BotContext, account: identity.Account) -> tuple[HoldStatus, ...]:
@@ -418,7 +415,7 @@ def inline_result(
     url = f"{render.private_chat_url(context)}?start=rec-{hit.record_id}"
     return InlineQueryResultArticle(
         id=f"rec{hit.record_id}",
-        title=render.clip(hit.title, 100),
+        title=render.clip(hit.title, 100) or str(hit.record_id),
         description="\n".join(part for part in (details, where) if part),
         input_message_content=InputTextMessageContent(message),
         reply_markup=keyboard(
