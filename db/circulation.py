@@ -136,6 +136,11 @@ async def add_link_code(
 # Branches ---------------------------------------------------------------------------------------
 
 
+async def branch_name(conn: aiosqlite.Connection, code: str) -> str:
+    name = await fetch_value(conn, "SELECT name FROM branches WHERE code = ?", (code,))
+    return str(name) if name else code
+
+
 async def branch_id(conn: aiosqlite.Connection, code: str) -> int | None:
     value = await fetch_value(conn, "SELECT id FROM branches WHERE code = ?", (code,))
     return None if value is None else int(value)

@@ -14,7 +14,6 @@ Personal data only in private chats: in a group these answer with a pointer to t
 
 from __future__ import annotations
 
-import aiosqlite
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
@@ -41,8 +40,6 @@ from bot.i18n import Translator, language_name
 from bot.services import identity, patrons
 from bot.services.errors import Refusal
 from bot.services.patrons import PatronSummary
-from db import circulation as circulation_repo
-from db.sql import fetch_value
 
 ANSWER_LIMIT = 200  # characters of a callback answer's text
 
@@ -79,18 +76,17 @@ async def account_screen(context: BotContext, account: identity.Account, t: Tran
         return not_linked_screen(t)
     library = context.library
     summary = await patrons.summary(library, card=account.patron.card, now=now())
-    reader = library.store.reader
     lines = [
         f"👤 {summary.name}",
         t.gettext("Card: {card}", card=summary.card),
-        t.gettext("Home library: {branch}", branch=await _branch_name(reader, summary.home_branch)),
+        t.gettext("Home library: {branch}", branch=summary.home_branch_name),
         status_line(t, summary.status),
         *restriction_lines(t, summary, library.policy),
         "",
         *money_lines(
             t,
             summary,
-            await _unpaid_by_source(reader, account.patron.patron_id),
+            list(summary.owed_by_source),
             library.policy,
         ),
         t.gettext("Language: {language}", language=language_name(t.language)),
@@ -176,32 +172,6 @@ def fine_kind(t: Translator, kind: str) -> str:
     if kind == "service":
         return t.gettext("services you asked for")
     return t.gettext("late returns")
-
-
-# The summary gives the home branch's code and the total owed; the account also names the
-# branch and the rules behind the money. Two reads of the store's own tables, until the
-# summary carries them (reported to the service layer's owner).
-
-
-async def _branch_name(conn: aiosqlite.Connection, code: str) -> str:
-    name = await fetch_value(conn, "SELECT name FROM branches WHERE code = ?", (code,))
-    return str(name) if name else code
-
-
-async def _unpaid_by_source(
-    conn: aiosqlite.Connection, patron_id: int
-) -> list[tuple[str, str, int]]:
-    """Unpaid amounts by (kind, rule), payments settling the oldest charges first (as
-    :func:`bot.services.accounts.balance` allocates them)."""
-    remaining = await circulation_repo.paid_cents(conn, patron_id)
-    unpaid: dict[tuple[str, str], int] = {}
-    for fine in await circulation_repo.fines_of_patron(conn, patron_id):
-        settled = min(fine.amount_cents, remaining)
-        remaining -= settled
-        if fine.amount_cents > settled:
-            key = (fine.kind, fine.rule)
-            unpaid[key] = unpaid.get(key, 0) + fine.amount_cents - settled
-    return [(kind, rule, cents) for (kind, rule), cents in unpaid.items()]
 
 
 # -- reminders, language, unlinking ---------------------------------------------------------

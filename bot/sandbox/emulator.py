@@ -167,18 +167,21 @@ class Emulator(UserActions):
         return found[0]
 
     async def wait_for_callback_answer(self, query_id: str, *, within: float = 5.0) -> JsonDict:
-        return await self.wait_for(
-            lambda: self.callback_answer(query_id),
+        # An answer without text is stored as {}: wait for it to exist, not to be non-empty.
+        await self.wait_for(
+            lambda: self.callback_answer(query_id) is not None,
             within=within,
             what=f"answerCallbackQuery for {query_id}",
         )
+        return self.callback_answer(query_id) or {}
 
     async def wait_for_inline_answer(self, query_id: str, *, within: float = 5.0) -> JsonDict:
-        return await self.wait_for(
-            lambda: self.inline_answer(query_id),
+        await self.wait_for(
+            lambda: self.inline_answer(query_id) is not None,
             within=within,
             what=f"answerInlineQuery for {query_id}",
         )
+        return self.inline_answer(query_id) or {}
 
     async def wait_for_calls(
         self, method: str, count: int = 1, *, within: float = 5.0

@@ -34,6 +34,8 @@ class Balance:
     charged_cents: int
     paid_cents: int
     unpaid_by_fine: dict[int, int] = field(default_factory=dict)
+    # What is still owed per (kind, rule): "late returns, rule C7", for the patron's account.
+    unpaid_by_source: dict[tuple[str, str], int] = field(default_factory=dict)
     fines_unpaid_cents: int = 0  # overdue, lost, damaged (C8)
     services_unpaid_cents: int = 0  # paid services ordered (G20)
 
@@ -47,12 +49,15 @@ async def balance(moment: Moment, patron_id: int) -> Balance:
     paid = await repo.paid_cents(moment.conn, patron_id)
     remaining = paid
     unpaid: dict[int, int] = {}
+    by_source: dict[tuple[str, str], int] = {}
     fines_unpaid = services_unpaid = 0
     for fine in fines:  # oldest first
         settled = min(fine.amount_cents, remaining)
         remaining -= settled
         left = fine.amount_cents - settled
         unpaid[fine.fine_id] = left
+        if left:
+            by_source[(fine.kind, fine.rule)] = by_source.get((fine.kind, fine.rule), 0) + left
         if fine.kind in SERVICE_KINDS:
             services_unpaid += left
         else:
@@ -61,6 +66,7 @@ async def balance(moment: Moment, patron_id: int) -> Balance:
         charged_cents=sum(fine.amount_cents for fine in fines),
         paid_cents=paid,
         unpaid_by_fine=unpaid,
+        unpaid_by_source=by_source,
         fines_unpaid_cents=fines_unpaid,
         services_unpaid_cents=services_unpaid,
     )

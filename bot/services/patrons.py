@@ -7,7 +7,7 @@ One card serves every member library (C1): a patron is registered once, with a h
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from bot.circulation import PatronCategory, format_euros
@@ -114,6 +114,7 @@ class PatronSummary:
     name: str
     category: str
     home_branch: str
+    home_branch_name: str
     language: str
     status: str
     restrictions: tuple[RestrictionLine, ...]
@@ -122,7 +123,8 @@ class PatronSummary:
     fines_owed_cents: int
     fines_accruing_cents: int
     telegram_linked: bool
-    rules: dict[str, str] = field(default_factory=dict)
+    # What is owed per (kind, rule, cents), oldest charges paid first: "late returns, C7".
+    owed_by_source: tuple[tuple[str, str, int], ...] = ()
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -158,6 +160,7 @@ async def summary(library: Library, *, card: str, now: datetime) -> PatronSummar
             name=patron.name,
             category=patron.category.value,
             home_branch=patron.home_branch,
+            home_branch_name=await repo.branch_name(moment.conn, patron.home_branch),
             language=patron.language,
             status=standing.status.value,
             restrictions=tuple(
@@ -180,4 +183,7 @@ async def summary(library: Library, *, card: str, now: datetime) -> PatronSummar
             fines_owed_cents=owed.owed_cents,
             fines_accruing_cents=await accounts.accruing(moment, patron, loans),
             telegram_linked=await repo.is_telegram_linked(moment.conn, patron.patron_id),
+            owed_by_source=tuple(
+                (kind, rule, cents) for (kind, rule), cents in owed.unpaid_by_source.items()
+            ),
         )

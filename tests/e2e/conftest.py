@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from bot.app import build_application
+from bot.circulation import PatronCategory
 from bot.handlers.context import BotApplication
 from bot.sandbox import RunningEmulator, run_emulator
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.testing import format_violations
 from bot.services import patrons
-from bot.circulation import PatronCategory
 from bot.settings import load_settings
 from tests.integration.circulation.conftest import CBNEM_BRANCHES, World, _world, at
 
@@ -32,11 +32,17 @@ class BotWorld:
     app: BotApplication
     world: World
 
-    async def patron_with_pin(self, card: str, pin: str, branch: str = "BRU",
-                              category: str = "adult") -> None:
+    async def patron_with_pin(
+        self, card: str, pin: str, branch: str = "BRU", category: str = "adult"
+    ) -> None:
         await patrons.add_patron(
-            self.world.library, card=card, name=f"Anna {card}", category=PatronCategory(category),
-            branch=branch, pin=pin, now=at(2025, 1, 10),
+            self.world.library,
+            card=card,
+            name=f"Anna {card}",
+            category=PatronCategory(category),
+            branch=branch,
+            pin=pin,
+            now=at(2025, 1, 10),
         )
 
 

@@ -519,6 +519,7 @@ def test_renew_all_report_of_forty_long_titles_fits_one_message() -> None:
         name="Anna",
         category="adult",
         home_branch="BRU",
+        home_branch_name="Brugherio",
         language="en",
         status="ok",
         restrictions=(),

@@ -265,3 +265,20 @@ async def test_relay_copy_forward_and_edits(sandbox: RunningEmulator) -> None:
     assert copied.thread_id == forwarded.thread_id == created.message_id
     assert forwarded.api["forward_origin"]["sender_user"]["id"] == anna.id
     assert emu.message(staff.id, copied.message_id).text == "(modificato) Avete Calvino in inglese?"
+
+
+async def test_a_callback_answered_without_text_is_seen(sandbox: RunningEmulator) -> None:
+    async def silent(update: Update, context: Context) -> None:
+        assert update.callback_query is not None
+        await update.callback_query.answer()
+
+    def setup(app: AnyApplication) -> None:
+        handlers(app)
+        app.add_handler(CallbackQueryHandler(silent, pattern="^quiet$"), group=-1)
+
+    emu = sandbox.emulator
+    anna = emu.add_user("Anna")
+    async with polling_app(sandbox, setup):
+        reply = await emu.wait_for_reply(anna.id, after=emu.send_command(anna.id, "start"))
+        query_id = emu.press_button(anna.id, anna.id, reply.message_id, data="quiet", forge=True)
+        assert await emu.wait_for_callback_answer(query_id, within=5) == {}
