@@ -60,6 +60,16 @@ async def _select_in(
 # Branches -------------------------------------------------------------------------------------
 
 
+async def branch_list(conn: aiosqlite.Connection) -> list[tuple[str, str, bool]]:
+    """Every branch by name: (code, name, whether it has opening hours)."""
+    rows = await fetch_all(
+        conn,
+        "SELECT b.code, b.name, EXISTS (SELECT 1 FROM branch_hours h WHERE h.branch_id = b.id)"
+        " FROM branches b ORDER BY b.name, b.code",
+    )
+    return [(str(code), str(name), bool(has_hours)) for code, name, has_hours in rows]
+
+
 async def branch_ids(conn: aiosqlite.Connection, codes: Iterable[str]) -> dict[str, int]:
     wanted = sorted(set(codes))
     rows = await _select_in(conn, "SELECT code, id FROM branches WHERE code IN ({})", wanted)
@@ -431,11 +441,19 @@ class BranchCopies:
 _VISIBLE = "i.status NOT IN ('lost', 'damaged', 'withdrawn')"
 
 
-def _not_loanable_sql(sections: Sequence[str]) -> tuple[str, list[str]]:
+def _not_loanable_sql(
+    sections: Sequence[str], types: Sequence[str] = ()
+) -> tuple[str, list[str]]:
+    """The SQL test of a copy the policy does not lend, with its parameters. Section codes are
+    compared ignoring case, as the policy reads them (``REF`` = ``ref``)."""
     condition = "(i.not_for_loan = 1 OR i.condition = 'poor'"
+    params = [code.upper() for code in sections]
     if sections:
-        condition += f" OR coalesce(i.section IN ({_marks(len(sections))}), 0)"
-    return condition + ")", list(sections)
+        condition += f" OR upper(coalesce(i.section, '')) IN ({_marks(len(sections))})"
+    if types:
+        condition += f" OR i.material_type IN ({_marks(len(types))})"
+        params += list(types)
+    return condition + ")", params
 
 
 def _copies_by_branch_sql(not_loanable: str) -> str:
@@ -456,12 +474,15 @@ def _copies_by_branch_sql(not_loanable: str) -> str:
 
 
 async def records_with_copies(
-    conn: aiosqlite.Connection, ids: Sequence[int], not_loanable_sections: Sequence[str] = ()
+    conn: aiosqlite.Connection,
+    ids: Sequence[int],
+    not_loanable_sections: Sequence[str] = (),
+    not_loanable_types: Sequence[str] = (),
 ) -> dict[int, tuple[RecordRow, list[BranchCopies]]]:
     """Records and, per branch, how their copies stand: one statement for a page of results."""
     if not ids:
         return {}
-    not_loanable, params = _not_loanable_sql(not_loanable_sections)
+    not_loanable, params = _not_loanable_sql(not_loanable_sections, not_loanable_types)
     rows = await fetch_all(
         conn,
         f"{_RECORD_COLUMNS}, {_copies_by_branch_sql(not_loanable)} FROM records r"
@@ -504,10 +525,13 @@ class CopyRow:
 
 
 async def copies(
-    conn: aiosqlite.Connection, record_id: int, not_loanable_sections: Sequence[str] = ()
+    conn: aiosqlite.Connection,
+    record_id: int,
+    not_loanable_sections: Sequence[str] = (),
+    not_loanable_types: Sequence[str] = (),
 ) -> list[CopyRow]:
     """Every visible copy of a record, for its detail page."""
-    not_loanable, params = _not_loanable_sql(not_loanable_sections)
+    not_loanable, params = _not_loanable_sql(not_loanable_sections, not_loanable_types)
     rows = await fetch_all(
         conn,
         f"SELECT i.barcode, b.code, b.name, i.shelf_mark, i.material_type, i.section, i.status,"

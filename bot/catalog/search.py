@@ -158,6 +158,7 @@ async def search(
     page: int = 1,
     page_size: int = PAGE_SIZE,
     not_loanable_sections: Sequence[str] = (),
+    not_loanable_types: Sequence[str] = (),
 ) -> SearchPage:
     """One page of results for any text; never raises for what the text contains."""
     page = max(1, page)
@@ -167,7 +168,9 @@ async def search(
     if isbn13 is not None:
         ids = await catalog_repo.records_by_isbn(conn, isbn13)
         if ids:
-            hits = await _hits(store, ids[offset : offset + page_size], not_loanable_sections)
+            hits = await _hits(
+                store, ids[offset : offset + page_size], not_loanable_sections, not_loanable_types
+            )
             return SearchPage(text, len(ids), page, page_size, hits, by_isbn=True)
     expression = match_expression(text)
     if expression is None:
@@ -187,14 +190,19 @@ async def search(
         exact_set = set(exact)
         combined = exact + [record_id for record_id in ranked if record_id not in exact_set]
         ids = combined[offset : offset + page_size]
-    hits = await _hits(store, ids, not_loanable_sections)
+    hits = await _hits(store, ids, not_loanable_sections, not_loanable_types)
     return SearchPage(text, total, page, page_size, hits)
 
 
 async def _hits(
-    store: Store, ids: Sequence[int], not_loanable_sections: Sequence[str]
+    store: Store,
+    ids: Sequence[int],
+    not_loanable_sections: Sequence[str],
+    not_loanable_types: Sequence[str] = (),
 ) -> tuple[Hit, ...]:
-    found = await catalog_repo.records_with_copies(store.reader, ids, not_loanable_sections)
+    found = await catalog_repo.records_with_copies(
+        store.reader, ids, not_loanable_sections, not_loanable_types
+    )
     hits: list[Hit] = []
     for record_id in ids:
         if record_id not in found:  # deleted between the two reads
@@ -234,12 +242,17 @@ class RecordDetail:
 
 
 async def record_detail(
-    store: Store, record_id: int, not_loanable_sections: Sequence[str] = ()
+    store: Store,
+    record_id: int,
+    not_loanable_sections: Sequence[str] = (),
+    not_loanable_types: Sequence[str] = (),
 ) -> RecordDetail | None:
     """A record with every copy in every branch (shelf mark, status, due date)."""
     async with store.snapshot() as conn:
         rows = await catalog_repo.records(conn, [record_id])
         if record_id not in rows:
             return None
-        copies = await catalog_repo.copies(conn, record_id, not_loanable_sections)
+        copies = await catalog_repo.copies(
+            conn, record_id, not_loanable_sections, not_loanable_types
+        )
     return RecordDetail(rows[record_id], tuple(copies))

@@ -26,8 +26,8 @@ from bot.i18n import Translator, reason_message
 from bot.services.context import Library
 from bot.services.errors import Refusal
 from bot.services.holds import HoldStatus
+from db import catalog as catalog_repo
 from db.catalog import CopyRow
-from db.sql import fetch_all
 
 MESSAGE_LIMIT = 4096  # UTF-16 code units, Bot API sendMessage/editMessageText
 # What our own texts may use: a margin under the limit for the odd line added after fitting
@@ -83,18 +83,12 @@ class Branch:
 
 
 async def branches(library: Library) -> list[Branch]:
-    """Every branch of the network by name.
-
-    The store has no read function for this yet (``db`` is not the handlers' to change), so
-    this is the one query the handlers make themselves; a branch without opening hours cannot
-    be a pickup library (``Moment.branch_id`` refuses it with ``no_opening_hours``).
-    """
-    rows = await fetch_all(
-        library.store.reader,
-        "SELECT b.code, b.name, EXISTS (SELECT 1 FROM branch_hours h WHERE h.branch_id = b.id)"
-        " FROM branches b ORDER BY b.name, b.code",
-    )
-    return [Branch(str(code), str(name), bool(open_)) for code, name, open_ in rows]
+    """Every branch of the network by name; a branch without opening hours cannot be a pickup
+    library (``Moment.branch_id`` refuses it with ``no_opening_hours``)."""
+    return [
+        Branch(code, name, has_hours)
+        for code, name, has_hours in await catalog_repo.branch_list(library.store.reader)
+    ]
 
 
 async def branch_names(library: Library) -> dict[str, str]:
@@ -102,13 +96,13 @@ async def branch_names(library: Library) -> dict[str, str]:
 
 
 def not_loanable_sections(policy: Policy) -> list[str]:
-    """The sections the policy does not lend, for the catalog's "reading room only" counts.
+    """The sections the policy does not lend, for the catalog's "reading room only" counts."""
+    return sorted(code for code, rule in policy.sections.items() if not rule.loanable)
 
-    The policy folds section codes to lower case while catalogs store them as written
-    (``REF``), and the catalog query compares them exactly: both spellings are passed.
-    """
-    codes = [code for code, rule in policy.sections.items() if not rule.loanable]
-    return sorted({*codes, *(code.upper() for code in codes)})
+
+def not_loanable_types(policy: Policy) -> list[str]:
+    """The material types the policy never lends (Ginestra's periodicals, G3)."""
+    return sorted(kind.value for kind in policy.loanability.material_types)
 
 
 # -- dates -------------------------------------------------------------------------------------

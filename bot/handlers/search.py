@@ -160,8 +160,14 @@ def recall(context: BotContext, token: str) -> str | None:
 async def run_search(context: BotContext, text: str, page: int, page_size: int) -> SearchPage:
     library = context.library
     sections = render.not_loanable_sections(library.policy)
+    types = render.not_loanable_types(library.policy)
     found = await catalog_search(
-        library.store, text, page=page, page_size=page_size, not_loanable_sections=sections
+        library.store,
+        text,
+        page=page,
+        page_size=page_size,
+        not_loanable_sections=sections,
+        not_loanable_types=types,
     )
     if found.total and not found.hits and page > found.pages:
         # An old ‹ › after the catalog shrank: the last page there is.
@@ -171,6 +177,7 @@ async def run_search(context: BotContext, text: str, page: int, page_size: int) 
             page=found.pages,
             page_size=page_size,
             not_loanable_sections=sections,
+            not_loanable_types=types,
         )
     return found
 
@@ -303,7 +310,10 @@ async def send_record(update: Update, context: BotContext, record_id: int) -> No
     account, t = await who(update, context)
     library = context.library
     detail = await record_detail(
-        library.store, record_id, render.not_loanable_sections(library.policy)
+        library.store,
+        record_id,
+        render.not_loanable_sections(library.policy),
+        render.not_loanable_types(library.policy),
     )
     if detail is None:
         await render.reply(

@@ -9,6 +9,7 @@ code from the desk (``/start link-CODE``). Every reply ends with the next steps 
 from __future__ import annotations
 
 import contextlib
+import warnings
 
 from telegram import InlineKeyboardButton, Update
 from telegram.error import TelegramError
@@ -19,6 +20,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.warnings import PTBUserWarning
 
 from bot.handlers.context import (
     BotApplication,
@@ -81,6 +83,16 @@ async def start(update: Update, context: BotContext) -> None:
     payload = context.args[0] if context.args else ""
     if payload.startswith("link-"):
         await _link_with_code(update, context, payload.removeprefix("link-"))
+        return
+    # Links from shared search results and from group chats (t.me/<bot>?start=...).
+    from bot.handlers import search  # here: search's buttons come back to start's menu
+
+    record = payload.removeprefix("rec-")
+    if payload.startswith("rec-") and record.isdigit() and len(record) < 12:
+        await search.send_record(update, context, int(record))
+        return
+    if payload == "search":
+        await update.message.reply_text(search.ask_text(t, True))
         return
     if account.language is None:
         await update.message.reply_text(
@@ -326,19 +338,24 @@ async def cancel(update: Update, context: BotContext) -> int:
 
 
 def linking_conversation() -> ConversationHandler[BotContext]:
-    return ConversationHandler(
-        entry_points=[
-            CallbackQueryHandler(link_begin, pattern=r"^link:start$"),
-            CommandHandler("link", link_begin),
-        ],
-        states={
-            ASK_CARD: [MessageHandler(filters.TEXT & ~filters.COMMAND, link_card)],
-            ASK_PIN: [MessageHandler(filters.TEXT & ~filters.COMMAND, link_pin)],
-        },
-        fallbacks=[CommandHandler("cancel", cancel)],
-        name="linking",
-        conversation_timeout=600,
-    )
+    # The dialogue starts from a button but goes on with text messages, so it is tracked per
+    # chat and user, not per message: PTB warns about exactly that choice, which is ours.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[
+                CallbackQueryHandler(link_begin, pattern=r"^link:start$"),
+                CommandHandler("link", link_begin),
+            ],
+            states={
+                ASK_CARD: [MessageHandler(filters.TEXT & ~filters.COMMAND, link_card)],
+                ASK_PIN: [MessageHandler(filters.TEXT & ~filters.COMMAND, link_pin)],
+            },
+            fallbacks=[CommandHandler("cancel", cancel)],
+            name="linking",
+            per_message=False,
+            conversation_timeout=600,
+        )
 
 
 def register(app: BotApplication) -> None:

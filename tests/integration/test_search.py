@@ -316,3 +316,30 @@ async def test_function_words_alone_list_the_newest_matches(store: Store, now: d
     page = await search(store, "della")
     # The exact title first, then newest first (no relevance for a function word).
     assert [hit.title for hit in page.hits] == ["Della", "Della c", "Della b", "Della a"]
+
+
+async def test_reading_room_sections_ignore_case_and_types_can_be_excluded(
+    store: Store, now: datetime
+) -> None:
+    async with store.transaction() as conn:
+        await upsert_records(
+            conn,
+            [
+                _record(
+                    "mix",
+                    "Rivista di storia",
+                    items=(
+                        _copy("R1", "BRU", section="Ref"),
+                        _copy("P1", "BRU", material_type=MaterialType.PERIODICAL),
+                        _copy("B1", "BRU"),
+                    ),
+                )
+            ],
+            now=now,
+        )
+    (hit,) = (
+        await search(
+            store, "rivista", not_loanable_sections=["REF"], not_loanable_types=["periodical"]
+        )
+    ).hits
+    assert (hit.on_shelf, hit.not_loanable) == (1, 2)
