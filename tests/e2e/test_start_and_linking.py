@@ -91,3 +91,17 @@ async def test_a_desk_code_links_without_the_pin_once(bot: BotWorld) -> None:
         other.id, after=emu.send_command(other.id, "start", f"link-{code}")
     )
     assert "non è più valido" in again.body or "not valid" in again.body
+
+
+async def test_a_card_is_linked_from_one_account_only(bot: BotWorld) -> None:
+    await bot.patron_with_pin("0003", "9753")
+    emu = bot.emulator
+    first = emu.add_user("Anna", language_code="en")
+    second = emu.add_user("Anna's phone", language_code="en")
+    for user in (first, second):
+        await _start_english(bot, user.id)
+        await emu.wait_for_reply(user.id, after=emu.send_command(user.id, "link"))
+        await emu.wait_for_reply(user.id, after=emu.send_text(user.id, "0003"))
+        await emu.wait_for_reply(user.id, after=emu.send_text(user.id, "9753"))
+    assert "now linked" in emu.bot_messages(first.id)[-1].body
+    assert "already linked to another Telegram account" in emu.bot_messages(second.id)[-1].body
