@@ -441,9 +441,7 @@ class BranchCopies:
 _VISIBLE = "i.status NOT IN ('lost', 'damaged', 'withdrawn')"
 
 
-def _not_loanable_sql(
-    sections: Sequence[str], types: Sequence[str] = ()
-) -> tuple[str, list[str]]:
+def _not_loanable_sql(sections: Sequence[str], types: Sequence[str] = ()) -> tuple[str, list[str]]:
     """The SQL test of a copy the policy does not lend, with its parameters. Section codes are
     compared ignoring case, as the policy reads them (``REF`` = ``ref``)."""
     condition = "(i.not_for_loan = 1 OR i.condition = 'poor'"
