@@ -1,0 +1,58 @@
+"""The outbox's write side: queue a notice, once.
+
+A notice's ``dedupe_key`` names what it is about (patron, kind, subject, level, day); the key is
+UNIQUE, so a cycle run twice, or by two processes at once, queues it once. Call
+:func:`enqueue` inside the transaction that made the decision (``store.transaction()``), so the
+decision and its notice are committed together or not at all.
+
+The delivery side (claiming due rows, marking them sent, undeliverable or expired) belongs to the
+dispatcher.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import aiosqlite
+
+from db.timestamps import to_db
+
+
+def dedupe_key(patron_id: int, kind: str, subject: str, level: str, day: date) -> str:
+    """``patron:kind:subject:level:day``: what makes two notices the same notice."""
+    return f"{patron_id}:{kind}:{subject}:{level}:{day.isoformat()}"
+
+
+@dataclass(frozen=True, slots=True)
+class NewNotice:
+    dedupe_key: str
+    patron_id: int | None
+    kind: str
+    payload: dict[str, Any]
+    not_before: datetime
+    expires_at: datetime | None = None
+    # None: the dispatcher sends to the patron's linked Telegram chat at sending time.
+    chat_id: int | None = None
+
+
+async def enqueue(conn: aiosqlite.Connection, notice: NewNotice, now: datetime) -> int | None:
+    """Queue ``notice`` unless one with the same key exists; the new row's id, else None."""
+    cursor = await conn.execute(
+        "INSERT INTO outbox (dedupe_key, patron_id, chat_id, kind, payload, created_at,"
+        " not_before, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (dedupe_key) DO NOTHING",
+        (
+            notice.dedupe_key,
+            notice.patron_id,
+            notice.chat_id,
+            notice.kind,
+            json.dumps(notice.payload, ensure_ascii=False, separators=(",", ":")),
+            to_db(now),
+            to_db(notice.not_before),
+            to_db(notice.expires_at) if notice.expires_at else None,
+        ),
+    )
+    return cursor.lastrowid if cursor.rowcount == 1 else None
