@@ -175,7 +175,8 @@ def record_text(t: Translator, detail: RecordDetail, day: date, footer: str) -> 
     budget = MESSAGE_BUDGET - utf16_len(tail)
     copies = detail.copies
     if not copies:
-        return f"{head}\n\n{t.gettext('No copies in the libraries of the network.')}{tail}"
+        none = t.gettext("No copies in the libraries of the network.")
+        return f"{head}\n\n{none}{tail}"
     top = f"{head}\n\n" + t.ngettext("📚 {n} copy:", "📚 {n} copies:", len(copies), n=len(copies))
     by_branch = group_by_branch(copies)
     full = [

@@ -566,3 +566,12 @@ async def test_holds_in_a_group_point_to_a_private_chat(bot: BotWorld) -> None:
     await copy(bot, rid, "W1", "BRU")
     pressed = await press(bot, anna, answer, data=f"hold:new:{rid}", forge=True)
     assert "only in a private chat" in pressed.body
+
+
+async def test_a_title_without_copies_says_so_in_italian(bot: BotWorld) -> None:
+    # The sentence is built next to an f-string: this proves it is extracted and translated.
+    rid = await record(bot, "Il barone rampante", authors=("Calvino, Italo",), year=1957)
+    anna = bot.emulator.add_user("Anna", language_code="it", started=True)
+    page = await command(bot, anna, "start", f"rec-{rid}")
+    assert "📖 Il barone rampante" in page.body
+    assert "Nessuna copia nelle biblioteche della rete." in page.body
