@@ -24,7 +24,13 @@ Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int] | in
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from bot.cli import catalog_commands, desk_commands, run_command, store_commands
+    from bot.cli import (
+        catalog_commands,
+        demo_command,
+        desk_commands,
+        run_command,
+        store_commands,
+    )
 
     parser = argparse.ArgumentParser(
         prog="bibliobot",
@@ -37,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     catalog_commands.register(commands)
     desk_commands.register(commands)
     run_command.register(commands)
+    demo_command.register(commands)
     return parser
 
 

@@ -1,0 +1,262 @@
+"""The demo library: a real catalog, the consortium's branches, patrons with loans and a hold.
+
+Everything is made through the same code the desk uses (the MARC importer, the calendar
+repository, the patron, loan, hold and account services), at instants back-dated from the
+injected ``now``, so the loans' due dates, the hold on the shelf and the fine are what the rules
+make of them, not rows written by hand. A due date can only fall on a day the lending branch is
+open (G11): when yesterday, today or the third day from now is a closed day, that loan is due on
+the branch's next opening day instead, as a real one would be.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from importlib import resources
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.catalog.importer import import_files
+from bot.catalog.model import MaterialType
+from bot.circulation import PatronCategory, load_policy
+from bot.services import holds, loans, patrons
+from bot.services.context import Library
+from db import calendar as calendar_repo
+from db.catalog import add_branch
+from db.items import add_item
+from db.store import Store
+
+ROME = ZoneInfo("Europe/Rome")
+CATALOG_FILE = "bncf_sbnweb_unimarc.mrc"
+POLICY = "cbnem"
+
+# The Consorzio Bibliotecario Nord Est Milano's seven libraries.
+BRANCHES = {
+    "COL": "Cologno Monzese",
+    "BRU": "Brugherio",
+    "BUS": "Bussero",
+    "CAR": "Carugate",
+    "CAS": "Cassina de' Pecchi",
+    "CER": "Cernusco sul Naviglio",
+    "VIM": "Vimodrone",
+}
+# Monday to Friday 9-12.30 and 14.30-19, Saturday mornings; closed on Sunday.
+WEEK = [
+    *[(day, time(9), time(12, 30)) for day in range(5)],
+    *[(day, time(14, 30), time(19)) for day in range(5)],
+    (5, time(9), time(12, 30)),
+]
+LOAN_DAYS = 30  # C2: books, adults and children alike
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLoan:
+    title: str
+    barcode: str
+    target: date  # the day the demo wants it due (yesterday, today, in three days)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoPatron:
+    card: str
+    pin: str
+    name: str
+    category: PatronCategory
+    branch: str
+    language: str
+    story: str  # what this card shows in the demo, for the start-up banner
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLibrary:
+    """What was built, for the banner and the tests."""
+
+    path: Path
+    today: date
+    patrons: tuple[DemoPatron, ...]
+    records: int
+    copies: int
+    loans: dict[str, tuple[DemoLoan, ...]] = field(default_factory=dict)
+    hold_titles: dict[str, str] = field(default_factory=dict)
+    fines_cents: dict[str, int] = field(default_factory=dict)
+
+    def banner(self) -> str:
+        lines = [f"Demo library: {self.records} records, {self.copies} copies in 7 libraries."]
+        lines.append("Cards (link one in the chat with 🪪, or /start):")
+        for patron in self.patrons:
+            lines.append(
+                f"  card {patron.card}  PIN {patron.pin}  {patron.name} "
+                f"({patron.category.value}): {patron.story}"
+            )
+        return "\n".join(lines)
+
+
+ANNA = DemoPatron(
+    "0001",
+    "1234",
+    "Anna Rossi",
+    PatronCategory.ADULT,
+    "BRU",
+    "it",
+    "loans due yesterday, today and in 3 days; a hold ready for pickup",
+)
+LUCA = DemoPatron(
+    "0002",
+    "5678",
+    "Luca Rossi",
+    PatronCategory.CHILD,
+    "BRU",
+    "it",
+    "a child's card with one loan",
+)
+MARCO = DemoPatron(
+    "0003",
+    "2468",
+    "Marco Bianchi",
+    PatronCategory.ADULT,
+    "CER",
+    "en",
+    "a fine for a late return (suspended until paid, C8)",
+)
+PATRONS = (ANNA, LUCA, MARCO)
+
+# Titles of the BNCF file the demo lends (found by exact title in the imported catalog).
+ANNA_LOANS = (("Daisy Miller", -1), ("La valle dell'orso", 0), ("Gödel, Escher, Bach", 3))
+ANNA_HOLD = "La città perduta dei templari"
+LUCA_LOAN = ("Storie di bambini molto antichi", 12)
+MARCO_LATE = "Il successo adesso"
+MARCO_DAYS_LATE = 20
+
+
+def catalog_path() -> Path:
+    """The shipped MARC file (package data: the demo works from an installed copy)."""
+    return Path(str(resources.files("bot.demo").joinpath("data", CATALOG_FILE)))
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    """10:00 in Rome on ``day``, as the UTC instant the services take."""
+    return datetime.combine(day, time(hour), tzinfo=ROME).astimezone(UTC)
+
+
+async def build_demo_library(path: Path, *, now: datetime | None = None) -> DemoLibrary:
+    """Create the demo library in a fresh SQLite file at ``path`` (replaced if it exists)."""
+    now = now or datetime.now(UTC)
+    today = now.astimezone(ROME).date()
+    _remove_store(path)
+    store = await Store.open(path)
+    try:
+        library = Library(store, load_policy(POLICY), ROME)
+        long_ago = today - timedelta(days=400)
+        async with store.transaction() as conn:
+            for code, name in BRANCHES.items():
+                branch_id, _ = await add_branch(conn, code, name, _at(long_ago))
+                await calendar_repo.set_hours(conn, branch_id, WEEK)
+        summary = await import_files(store, [catalog_path()], now=_at(long_ago), parallel=False)
+        records = await store.reader.execute_fetchall("SELECT id, title FROM records ORDER BY id")
+        by_title = {str(title): int(record_id) for record_id, title in records}
+        codes = list(BRANCHES)
+        copies = 0
+        async with store.transaction() as conn:
+            for record_id, _ in records:
+                rid = int(record_id)
+                for n in range(1 + rid % 3):
+                    copies += 1
+                    await add_item(
+                        conn,
+                        record_id=rid,
+                        barcode=f"DEMO{copies:05d}",
+                        branch_code=codes[(rid + 3 * n) % len(codes)],
+                        material_type=MaterialType.BOOK,
+                        now=_at(long_ago),
+                    )
+        barcodes = await _first_copies(store)
+        for patron in PATRONS:
+            await patrons.add_patron(
+                library,
+                card=patron.card,
+                name=patron.name,
+                category=patron.category,
+                branch=patron.branch,
+                pin=patron.pin,
+                language=patron.language,
+                registered_on=long_ago,
+                now=_at(long_ago),
+            )
+        lent: dict[str, tuple[DemoLoan, ...]] = {}
+        anna: list[DemoLoan] = []
+        for title, offset in ANNA_LOANS:
+            anna.append(await _lend(library, ANNA, barcodes[by_title[title]], title, today, offset))
+        lent[ANNA.card] = tuple(anna)
+        title, offset = LUCA_LOAN
+        lent[LUCA.card] = (
+            await _lend(library, LUCA, barcodes[by_title[title]], title, today, offset),
+        )
+        # A hold placed yesterday on a copy on the shelf at Anna's library: kept for her (C4).
+        yesterday = _at(today - timedelta(days=1))
+        await holds.place_hold(
+            library,
+            card=ANNA.card,
+            record_id=by_title[ANNA_HOLD],
+            pickup=_branch_of(await _copy_branches(store, by_title[ANNA_HOLD]), ANNA.branch),
+            now=yesterday,
+        )
+        # A book returned MARCO_DAYS_LATE days late this morning: the fine the rules charge.
+        late = barcodes[by_title[MARCO_LATE]]
+        due = today - timedelta(days=MARCO_DAYS_LATE)
+        await loans.checkout(
+            library, card=MARCO.card, barcode=late, now=_at(due - timedelta(days=LOAN_DAYS))
+        )
+        returned = await loans.checkin(library, barcode=late, now=min(now, _at(today, 9)))
+        return DemoLibrary(
+            path=path,
+            today=today,
+            patrons=PATRONS,
+            records=summary.imported,
+            copies=copies,
+            loans=lent,
+            hold_titles={ANNA.card: ANNA_HOLD},
+            fines_cents={MARCO.card: returned.fine_cents},
+        )
+    finally:
+        await store.close()
+
+
+def _remove_store(path: Path) -> None:
+    """A fresh file each time: the demo's dates are relative to the day it starts."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+async def _first_copies(store: Store) -> dict[int, str]:
+    rows = await store.reader.execute_fetchall(
+        "SELECT record_id, MIN(barcode) FROM items GROUP BY record_id"
+    )
+    return {int(record_id): str(barcode) for record_id, barcode in rows}
+
+
+async def _copy_branches(store: Store, record_id: int) -> list[str]:
+    rows = await store.reader.execute_fetchall(
+        "SELECT b.code FROM items i JOIN branches b ON b.id = i.home_branch_id"
+        " WHERE i.record_id = ? ORDER BY i.barcode",
+        (record_id,),
+    )
+    return [str(code) for (code,) in rows]
+
+
+def _branch_of(codes: list[str], preferred: str) -> str:
+    """Pickup where a copy already is, so the hold is ready at once (no transport)."""
+    return preferred if preferred in codes else codes[0]
+
+
+async def _lend(
+    library: Library, patron: DemoPatron, barcode: str, title: str, today: date, offset: int
+) -> DemoLoan:
+    """Check a copy out ``LOAN_DAYS`` before the day it should be due."""
+    target = today + timedelta(days=offset)
+    await loans.checkout(
+        library,
+        card=patron.card,
+        barcode=barcode,
+        now=_at(target - timedelta(days=LOAN_DAYS)),
+    )
+    return DemoLoan(title, barcode, target)

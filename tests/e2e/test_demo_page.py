@@ -1,0 +1,154 @@
+"""The demo's chat page in a real headless Chromium: a person's clicks, the bot's answers.
+
+``running_demo`` starts what ``bibliobot demo`` starts (the demo library, the emulator, the real
+bot built by ``build_application``, the page); Playwright drives Debian's Chromium
+(``/usr/bin/chromium``; ``.ci/run`` installs it). Without a Chromium the test is skipped on a
+developer's machine but FAILS under CI (``CI`` set), so a missing browser cannot pass silently.
+
+Screenshots of every step go to ``test-artifacts/demo/`` (gitignored); with
+``BIBLIOBOT_README_SCREENSHOT=1`` the last one also replaces the README's docs/img/chat-page.png.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Locator, Page, async_playwright, expect
+
+from bot.demo.library import ANNA
+from bot.demo.runner import RunningDemo, running_demo
+from bot.sandbox.testing import format_violations
+from bot.settings import load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "demo"
+README_SHOT = ROOT / "docs" / "img" / "chat-page.png"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WAIT_MS = 10_000
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        message = "no Chromium: `apt-get install chromium` (.ci/run does it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+@pytest.fixture
+async def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RunningDemo]:
+    monkeypatch.chdir(tmp_path)
+    for name in [name for name in os.environ if name.startswith("BIBLIOBOT_")]:
+        if name != "BIBLIOBOT_README_SCREENSHOT":
+            monkeypatch.delenv(name)
+    async with running_demo(load_settings(), path=tmp_path / "demo.sqlite3", port=0) as running:
+        yield running
+    violations = running.sandbox.emulator.violations
+    if violations:
+        pytest.fail(format_violations(violations))
+
+
+@pytest.fixture
+async def page(tmp_path: Path) -> AsyncIterator[Page]:
+    executable = chromium()
+    async with async_playwright() as playwright:
+        context = await playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),
+            executable_path=executable,
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1400, "height": 900},
+        )
+        try:
+            yield context.pages[0] if context.pages else await context.new_page()
+        finally:
+            await context.close()
+
+
+class Steps:
+    """The page as a person uses it, with a screenshot after each step."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.shots = 0
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    async def shot(self, name: str) -> Path:
+        self.shots += 1
+        path = ARTIFACTS / f"{self.shots:02d}-{name}.png"
+        await self.page.screenshot(path=str(path))
+        return path
+
+    async def say(self, text: str) -> None:
+        await self.page.fill("#patron-input", text)
+        await self.page.press("#patron-input", "Enter")
+
+    def bot_says(self, text: str, *, within: str = "#patron-messages") -> Locator:
+        return self.page.locator(f"{within} .msg:not(.mine)", has_text=text).last
+
+    async def expect_bot(self, text: str, *, within: str = "#patron-messages") -> None:
+        await expect(self.bot_says(text, within=within)).to_be_visible(timeout=WAIT_MS)
+
+    async def press(self, label: str, *, within: str = "#patron-messages") -> None:
+        button = self.page.locator(f"{within} .keyboard button", has_text=label).last
+        await expect(button).to_be_visible(timeout=WAIT_MS)
+        await button.click()
+
+
+async def test_a_patron_links_her_card_searches_reserves_and_renews(
+    demo: RunningDemo, page: Page
+) -> None:
+    steps = Steps(page)
+    await page.goto(demo.url)
+    await expect(page.locator("body[data-ready='1']")).to_have_count(1, timeout=WAIT_MS)
+    await expect(page.locator("#patron-tabs button.active")).to_contain_text(ANNA.card)
+
+    # /start, the language, then linking the card with its PIN (the PIN is deleted).
+    await steps.say("/start")
+    await steps.press("English")
+    await steps.press("Link my library card")
+    await steps.expect_bot("card number")
+    await steps.say(ANNA.card)
+    await steps.expect_bot("PIN")
+    await steps.say(ANNA.pin)
+    await steps.expect_bot(f"{ANNA.card} is now linked")
+    await expect(page.locator("#patron-messages .msg.mine", has_text=ANNA.pin)).to_have_count(0)
+    await steps.shot("linked")
+
+    # A search typed with an accent finds the title; its page offers to reserve it.
+    await steps.say("cecità")
+    await steps.expect_bot("Saramago")
+    await steps.press("Cecità")
+    await steps.press("Reserve")
+    await steps.expect_bot("Where would you like to collect")
+    await steps.press("Brugherio")
+    await steps.press("Confirm")
+    await steps.expect_bot("Reserved")
+    await steps.shot("reserved")
+
+    # The loans (due yesterday, today, in three days) and a renewal.
+    await steps.say("/loans")
+    await steps.expect_bot("Renew all")
+    await steps.press("🔄 1.")
+    await steps.expect_bot("Renewed")
+    await steps.shot("renewed")
+
+    final = await steps.shot("chat-page")
+    if os.environ.get("BIBLIOBOT_README_SCREENSHOT"):
+        README_SHOT.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(final, README_SHOT)

@@ -1,0 +1,106 @@
+"""The demo library is built through the services: due dates relative to the injected today,
+a hold on the shelf, a fine, and cards whose printed PINs link a Telegram account."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.circulation import load_policy
+from bot.demo.library import ANNA, LUCA, MARCO, PATRONS, ROME, DemoLibrary, build_demo_library
+from bot.services import identity, patrons
+from bot.services.context import Library
+from bot.services.errors import Refusal
+from db.calendar import load_calendar
+from db.store import Store
+
+# A Wednesday: yesterday (Tuesday), today and Saturday are all opening days.
+WEDNESDAY = datetime.combine(date(2026, 3, 11), time(11, 30), tzinfo=ROME).astimezone(UTC)
+
+
+async def _built(tmp_path: Path, now: datetime) -> tuple[DemoLibrary, Library]:
+    demo = await build_demo_library(tmp_path / "demo.sqlite3", now=now)
+    store = await Store.open(demo.path)
+    return demo, Library(store, load_policy("cbnem"), ROME)
+
+
+async def test_loans_fall_due_yesterday_today_and_in_three_days(tmp_path: Path) -> None:
+    demo, library = await _built(tmp_path, WEDNESDAY)
+    try:
+        assert demo.records == 602
+        assert demo.today == date(2026, 3, 11)
+        anna = await patrons.summary(library, card=ANNA.card, now=WEDNESDAY)
+        due = sorted(loan.due_on for loan in anna.loans)
+        assert due == [date(2026, 3, 10), date(2026, 3, 11), date(2026, 3, 14)]
+        assert anna.status == "ok"
+        [hold] = anna.holds
+        assert hold.state == "ready"
+        assert hold.title == "La città perduta dei templari"
+        luca = await patrons.summary(library, card=LUCA.card, now=WEDNESDAY)
+        assert luca.category == "child"
+        assert [loan.due_on for loan in luca.loans] == [date(2026, 3, 23)]
+        marco = await patrons.summary(library, card=MARCO.card, now=WEDNESDAY)
+        assert marco.fines_owed_cents == demo.fines_cents[MARCO.card] > 0
+        assert marco.status == "suspended"  # C8: an unpaid fine
+        assert not marco.loans
+    finally:
+        await library.store.close()
+
+
+@pytest.mark.parametrize("weekday", range(7))
+async def test_a_closed_day_moves_a_due_date_to_the_next_opening_day(
+    tmp_path: Path, weekday: int
+) -> None:
+    # 2026-03-09 is a Monday; whatever today is, each loan is due on its day if the branch is
+    # open then, else on the branch's next opening day (G11), never earlier.
+    now = datetime.combine(
+        date(2026, 3, 9) + timedelta(days=weekday), time(12), tzinfo=ROME
+    ).astimezone(UTC)
+    demo, library = await _built(tmp_path, now)
+    try:
+        anna = await patrons.summary(library, card=ANNA.card, now=now)
+        async with library.store.transaction() as conn:
+            calendar = await load_calendar(conn, ROME)
+        wanted = [loan.target for loan in demo.loans[ANNA.card]]
+        expected = sorted(calendar.next_opening_day(ANNA.branch, day) for day in wanted)
+        assert sorted(loan.due_on for loan in anna.loans) == expected
+        assert [t - demo.today for t in wanted] == [timedelta(-1), timedelta(0), timedelta(3)]
+    finally:
+        await library.store.close()
+
+
+async def test_the_printed_pins_link_their_cards(tmp_path: Path) -> None:
+    demo, library = await _built(tmp_path, WEDNESDAY)
+    try:
+        with pytest.raises(Refusal) as wrong:
+            await identity.link_with_pin(
+                library,
+                telegram_user_id=2000,
+                chat_id=2000,
+                card=ANNA.card,
+                pin="0000",
+                now=WEDNESDAY,
+            )
+        assert wrong.value.code == "wrong_card_or_pin"
+        banner = demo.banner()
+        for number, patron in enumerate(PATRONS, start=1):
+            assert f"card {patron.card}  PIN {patron.pin}" in banner
+            linked = await identity.link_with_pin(
+                library,
+                telegram_user_id=1000 + number,
+                chat_id=1000 + number,
+                card=patron.card,
+                pin=patron.pin,
+                now=WEDNESDAY,
+            )
+            assert linked.card == patron.card
+    finally:
+        await library.store.close()
+
+
+async def test_building_again_starts_from_a_fresh_file(tmp_path: Path) -> None:
+    first = await build_demo_library(tmp_path / "demo.sqlite3", now=WEDNESDAY)
+    again = await build_demo_library(tmp_path / "demo.sqlite3", now=WEDNESDAY)
+    assert (first.records, first.copies) == (again.records, again.copies)
