@@ -11,7 +11,16 @@ from __future__ import annotations
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeDefault
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
 
-from bot.handlers import account, errors, holds, loans, search, start
+from bot.handlers import (
+    account,
+    errors,
+    holds,
+    interlibrary,
+    interlibrary_staff,
+    loans,
+    search,
+    start,
+)
 from bot.handlers.context import BotApplication, BotContext, BotData
 from bot.i18n import N_, I18n, Translator
 from bot.services.context import Library
@@ -62,6 +71,8 @@ def build_application(settings: Settings) -> BotApplication:
     errors.register(app)
     # Conversations and commands first; free text as a catalog search last (search.register).
     start.register(app)
+    interlibrary_staff.register(app)  # its cost dialogue first: a staff answer in the group
+    interlibrary.register(app)
     account.register(app)
     loans.register(app)
     holds.register(app)

@@ -9,7 +9,7 @@ from typing import Any
 
 import aiosqlite
 
-from db.sql import fetch_all, fetch_one, fetch_value
+from db.sql import fetch_all, fetch_one
 from db.timestamps import from_db, to_db
 
 
@@ -122,17 +122,6 @@ async def set_cost(
         "UPDATE ill_requests SET cost_cents = ?, updated_at = ? WHERE id = ?",
         (cost_cents, to_db(now), request_id),
     )
-
-
-async def held_locally(conn: aiosqlite.Connection, record_id: int) -> bool:
-    """Whether the network has a copy of the record that can be lent (G18: "not owned")."""
-    found = await fetch_value(
-        conn,
-        "SELECT 1 FROM items WHERE record_id = ? AND not_for_loan = 0"
-        " AND status NOT IN ('lost', 'damaged', 'withdrawn') LIMIT 1",
-        (record_id,),
-    )
-    return found is not None
 
 
 @dataclass(frozen=True, slots=True)

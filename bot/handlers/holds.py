@@ -20,6 +20,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.catalog.search import RecordDetail, record_detail
+from bot.handlers import interlibrary_render as ill_render
 from bot.handlers import render
 from bot.handlers.context import (
     BotApplication,
@@ -33,7 +34,7 @@ from bot.handlers.context import (
 )
 from bot.i18n import Translator
 from bot.services import holds as hold_service
-from bot.services import patrons
+from bot.services import interlibrary, patrons
 from bot.services.errors import Refusal
 from bot.services.holds import HoldStatus
 from db.circulation import PatronRow
@@ -109,29 +110,81 @@ async def show_list(
 async def list_screen(
     context: BotContext, patron: PatronRow, t: Translator, notice: str = ""
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """The patron's holds as they stand, what to collect first, with a row of buttons each."""
+    """The patron's holds as they stand, what to collect first, with a row of buttons each;
+    then her requests to other library networks (G18), with what she may do about each."""
     top = f"{notice}\n\n" if notice else ""
     search_row = [InlineKeyboardButton(t.gettext("🔎 Search"), callback_data="search:help")]
     holds = render.holds_in_order(await current_holds(context, patron))
-    if not holds:
+    requests = await current_requests(context, patron)
+    if not holds and not requests:
         text = top + t.gettext(
             "You have no holds at the moment. Find a title and press “Reserve” on its page."
         )
         return text, keyboard(search_row)
     names = await render.branch_names(context.library)
-    head = top + t.ngettext("📌 Your hold:", "📌 Your {n} holds:", len(holds), n=len(holds))
+    if holds:
+        head = top + t.ngettext("📌 Your hold:", "📌 Your {n} holds:", len(holds), n=len(holds))
+    else:
+        head = top + t.gettext("📌 You have no holds at the moment.")
     blocks = [
         f"{number}. {render.clip(hold.title, TITLE_IN_TEXT)}\n    "
         + render.hold_state(t, hold, names)
         for number, hold in enumerate(holds, start=1)
     ]
+    branch = names.get(patron.home_branch, patron.home_branch)
+    for number, request in enumerate(requests, start=len(holds) + 1):
+        block = (
+            f"{number}. {render.clip(request.title, TITLE_IN_TEXT)}\n    "
+            + t.gettext("From: {network}", network=ill_render.scope_name(t, request.scope))
+            + "\n    "
+            + ill_render.patron_state(t, request, branch)
+        )
+        if number == len(holds) + 1:
+            heading = t.ngettext(
+                "📨 Your request to other libraries:",
+                "📨 Your {n} requests to other libraries:",
+                len(requests),
+                n=len(requests),
+            )
+            block = f"{heading}\n{block}"
+        blocks.append(block)
 
     def more(n: int) -> str:
-        return t.ngettext("… and {n} more hold", "… and {n} more holds", n, n=n)
+        if not requests:
+            return t.ngettext("… and {n} more hold", "… and {n} more holds", n, n=n)
+        return t.ngettext("… and {n} more", "… and {n} more", n, n=n)
 
     text, shown = render.fit_blocks(head, blocks, more)
     rows = [hold_buttons(t, number, hold) for number, hold in enumerate(holds[:shown], start=1)]
+    rows += [
+        request_buttons(t, number, request)
+        for number, request in enumerate(
+            requests[: max(0, shown - len(holds))], start=len(holds) + 1
+        )
+    ]
     return text, keyboard(*rows, search_row)
+
+
+async def current_requests(context: BotContext, patron: PatronRow) -> list[interlibrary.IllView]:
+    try:
+        return await interlibrary.requests(context.library, card=patron.card)
+    except Refusal:  # the card was removed since the account was read
+        return []
+
+
+def request_buttons(
+    t: Translator, number: int, request: interlibrary.IllView
+) -> list[InlineKeyboardButton]:
+    """Agree to the cost or not (G20) while it waits for that, else withdraw."""
+    consent = ill_render.consent_buttons(t, request)
+    if consent:
+        return [InlineKeyboardButton(label, callback_data=data) for label, data in consent]
+    return [
+        InlineKeyboardButton(
+            t.gettext("✖ Withdraw {number}", number=number),
+            callback_data=callback("ill", "wd", request.request_id),
+        )
+    ]
 
 
 def hold_buttons(t: Translator, number: int, hold: HoldStatus) -> list[InlineKeyboardButton]:

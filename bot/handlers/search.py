@@ -47,10 +47,12 @@ from bot.handlers.context import (
     parse_callback,
     who,
 )
+from bot.handlers.interlibrary_render import offers_interlibrary
 from bot.i18n import Translator
 from bot.services import identity, patrons
 from bot.services.errors import Refusal
 from bot.services.holds import HoldStatus
+from bot.services.interlibrary import lends_any
 
 SEARCHES_KEPT = 30  # per chat: the ‹ › of the last 30 result lists keep working
 INLINE_RESULTS = 10
@@ -194,7 +196,14 @@ async def show_results(
 ) -> None:
     found = await run_search(context, text, page, PAGE_SIZE)
     if not found.hits:
-        await render.reply(update, context, nothing_found(t, text), new_search_markup(t), edit=edit)
+        markup = new_search_markup(t)
+        if is_private(update) and offers_interlibrary(context.library.policy):
+            ask = InlineKeyboardButton(
+                t.gettext("📨 Ask another library network"),
+                callback_data=callback("ill", "q", token),
+            )
+            markup = keyboard([ask], *(list(row) for row in markup.inline_keyboard))
+        await render.reply(update, context, nothing_found(t, text), markup, edit=edit)
         return
     body = results_text(t, found, today(t))
     await render.reply(update, context, body, results_markup(t, found, token), edit=edit)
@@ -328,6 +337,9 @@ async def send_record(update: Update, context: BotContext, record_id: int) -> No
     holds = await own_holds(context, account) if private else ()
     held = next((hold for hold in holds if hold.record_id == record_id), None)
     footer, buttons = reserve_part(t, context, account, detail, held, names, private)
+    if private and account.patron is not None and may_ask_elsewhere(context, detail):
+        ask = t.gettext("📨 Ask another library network")
+        buttons.append([InlineKeyboardButton(ask, callback_data=callback("ill", "rec", record_id))])
     text = render.record_text(t, detail, today(t), footer)
     buttons.append([InlineKeyboardButton(t.gettext("🔎 New search"), callback_data="search:help")])
     await render.reply(update, context, text, keyboard(*buttons))
@@ -341,6 +353,17 @@ async def own_holds(context: BotContext, account: identity.Account) -> tuple[Hol
     except Refusal:
         return ()
     return found.holds
+
+
+def may_ask_elsewhere(context: BotContext, detail: RecordDetail) -> bool:
+    """Whether the page offers an interlibrary request: the regulation offers it, and (G18) the
+    network has no copy it can lend, unless the regulation asks elsewhere anyway."""
+    ill = context.library.policy.interlibrary
+    if ill is None or not offers_interlibrary(context.library.policy):
+        return False
+    if not ill.refuse_if_held_locally:
+        return True
+    return not lends_any(detail.copies)
 
 
 def reserve_part(

@@ -16,7 +16,7 @@ decides when.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -26,6 +26,7 @@ from bot.reminders.outgoing import OutgoingMessage
 from bot.services import accounts
 from bot.services.context import Library, Moment, calendar_refusal
 from bot.services.errors import Refusal
+from db import catalog as catalog_repo
 from db import circulation as circulation_repo
 from db import interlibrary as repo
 from db import outbox
@@ -60,6 +61,14 @@ class IllStatus:
             "cost_cents": self.cost_cents,
             "deliver_by": self.deliver_by.isoformat() if self.deliver_by else None,
         }
+
+
+LENDABLE_STATUSES = ("available", "on_loan", "in_transit", "on_hold_shelf")
+
+
+def lends_any(copies: Sequence[catalog_repo.CopyRow]) -> bool:
+    """Whether the network owns a copy it can lend (G18 is for works "not owned")."""
+    return any(copy.status in LENDABLE_STATUSES and not copy.not_loanable for copy in copies)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +127,14 @@ async def request(
             for scope_value in await repo.open_scopes(moment.conn, patron.patron_id)
         )
         standing = await accounts.standing(moment, patron)
-        held = record_id is not None and await repo.held_locally(moment.conn, record_id)
+        held = record_id is not None and lends_any(
+            await catalog_repo.copies(
+                moment.conn,
+                record_id,
+                sorted(code for code, rule in moment.policy.sections.items() if not rule.loanable),
+                sorted(kind.value for kind in moment.policy.loanability.material_types),
+            )
+        )
         try:
             decision = ill_request_decision(
                 moment.policy,
