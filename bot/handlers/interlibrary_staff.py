@@ -64,8 +64,13 @@ def pays(context: BotContext, request: IllView) -> bool:
     return scope is not None and scope.patron_pays
 
 
-def card_markup(t: Translator, context: BotContext, request: IllView) -> InlineKeyboardMarkup:
+def card_markup(
+    t: Translator, context: BotContext, request: IllView
+) -> InlineKeyboardMarkup | None:
+    """The card's buttons; None once the request is closed (nothing left to press)."""
     buttons = staff_card_buttons(t, request, pays(context, request))
+    if not buttons:
+        return None
     return keyboard([InlineKeyboardButton(label, callback_data=data) for label, data in buttons])
 
 
