@@ -26,9 +26,10 @@ from bot.catalog.model import MaterialType, RecordData
 from bot.circulation import IllScope, PatronCategory
 from bot.handlers.context import BotApplication
 from bot.sandbox import run_emulator
+from bot.sandbox.emulator import Emulator
+from bot.sandbox.testing import format_violations
 from bot.sandbox.view import ChatMessage
 from bot.sandbox.world import Chat, User
-from bot.sandbox.testing import format_violations
 from bot.services import identity, interlibrary, patrons
 from bot.settings import load_settings
 from db.catalog import upsert_records
@@ -46,7 +47,7 @@ class IllWorld:
     librarian: User
 
     @property
-    def emu(self):  # type: ignore[no-untyped-def]
+    def emu(self) -> Emulator:
         return self.bot.emulator
 
 
@@ -285,7 +286,7 @@ async def test_G18_a_title_without_copies_is_asked_and_staff_steps_reach_the_pat
     request_id = int(data_of(card)[0].split(":")[2])
     sara = ill.librarian
 
-    ordered, answer = await press(ill, sara, card, text="🚚 Ordered")
+    ordered, _ = await press(ill, sara, card, text="🚚 Ordered")
     assert ordered.message_id == card.message_id
     assert "🚚 Ordered" in ordered.body
     assert labels(ordered) == ["✅ Arrived", "❌ Not available"]
@@ -379,7 +380,7 @@ async def test_G20_no_cost_without_consent_then_consent_makes_it_orderable(
     sara = ill.librarian
     emu = ill.emu
     # Ordering before consent is refused, even by a forged press.
-    refused, answer = await press(ill, sara, card, data=f"ills:ord:{request_id}", forge=True)
+    _, answer = await press(ill, sara, card, data=f"ills:ord:{request_id}", forge=True)
     assert "has not agreed to the cost" in str(answer.get("text"))
     assert await request_state(ill, request_id) == ("awaiting_consent", None)
 
