@@ -8,11 +8,20 @@ are opened when the application starts (``post_init``), closed when it stops.
 
 from __future__ import annotations
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeDefault
+import logging
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+)
+from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
 
 from bot.handlers import (
     account,
+    desk,
     errors,
     holds,
     interlibrary,
@@ -41,6 +50,13 @@ PRIVATE_COMMANDS = (
     ("cancel", N_("Stop what we are doing")),
 )
 GROUP_COMMANDS = (("search", N_("Search the catalog")),)
+# The staff forum group's menu ([telegram] staff_chat_id): staff read it there only.
+STAFF_COMMANDS = (
+    ("checkout", N_("Lend a copy: /checkout CARD BARCODE")),
+    ("checkin", N_("A copy comes back: /checkin BARCODE")),
+)
+
+log = logging.getLogger("bibliobot")
 
 
 def file_url(base_url: str) -> str:
@@ -76,6 +92,7 @@ def build_application(settings: Settings) -> BotApplication:
     account.register(app)
     loans.register(app)
     holds.register(app)
+    desk.register(app)
     search.register(app)
     return app
 
@@ -106,6 +123,25 @@ async def register_commands(app: BotApplication, i18n: I18n) -> None:
             scope=BotCommandScopeAllPrivateChats(),
             language_code=language,
         )
+    staff_chat_id = app.bot_data.settings.telegram.staff_chat_id if app.bot_data.settings else None
+    if staff_chat_id is not None:
+        await register_staff_commands(app, i18n, staff_chat_id)
+
+
+async def register_staff_commands(app: BotApplication, i18n: I18n, chat_id: int) -> None:
+    """The staff group's own menu. A bot not (yet) in that group must still start: the
+    administrator adds it later, and the menu comes with the next start."""
+    scope = BotCommandScopeChat(chat_id)
+    try:
+        for language in (None, *i18n.languages):
+            t = i18n.translator(language)
+            await app.bot.set_my_commands(
+                [BotCommand(name, t.gettext(text)) for name, text in STAFF_COMMANDS],
+                scope=scope,
+                language_code=language,
+            )
+    except TelegramError as error:
+        log.warning("staff group %s: cannot set its command menu: %s", chat_id, error)
 
 
 async def on_stop(app: BotApplication) -> None:

@@ -11,7 +11,7 @@ in the store and checks it belongs to the user pressing the button.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.handlers.staff_cache import StaffCache
 from bot.i18n import I18n, Translator
 from bot.services import identity
 from bot.services.context import Library
@@ -35,6 +36,8 @@ class BotData:
     settings: Settings | None = None
     library: Library | None = None
     i18n: I18n | None = None
+    # Who is staff, answered by the staff group and kept for a minute (staff_access).
+    staff: StaffCache = field(default_factory=StaffCache)
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):

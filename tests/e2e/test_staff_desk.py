@@ -1,0 +1,97 @@
+"""The staff group's desk: who may use ``/checkout`` and ``/checkin``, and what they do.
+
+Staff powers come from membership of the staff forum group only (``[telegram]
+staff_chat_id``): checked with getChatMember, cached for a minute.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.sandbox.view import ChatMessage
+from bot.services import patrons
+from tests.e2e.conftest import BotWorld
+
+
+async def command(bot: BotWorld, user_id: int, text: str, chat_id: int) -> ChatMessage:
+    emu = bot.emulator
+    sent = emu.send_text(user_id, text, chat_id=chat_id)
+    return await emu.wait_for_reply(chat_id, after=sent)
+
+
+async def test_checkout_from_the_staff_group_makes_a_loan(staff_bot: BotWorld) -> None:
+    assert staff_bot.staff_chat_id is not None
+    await staff_bot.patron_with_pin("0001234", "2468")
+    await staff_bot.world.title_with_copies("Il nome della rosa", ("BRU0001", "BRU"))
+    librarian = staff_bot.staff[0]  # a plain member of the group
+
+    reply = await command(
+        staff_bot, librarian.id, "/checkout 0001234 BRU0001", staff_bot.staff_chat_id
+    )
+
+    assert "0001234" in reply.body and "Il nome della rosa" in reply.body, reply.body
+    summary = await patrons.summary(staff_bot.world.library, card="0001234", now=datetime.now(UTC))
+    assert [loan.barcode for loan in summary.loans] == ["BRU0001"]
+
+    again = await command(
+        staff_bot, librarian.id, "/checkout 0001234 BRU0001", staff_bot.staff_chat_id
+    )
+    assert again.body.startswith("⛔"), again.body  # already on loan: refused, in words
+
+    back = await command(staff_bot, librarian.id, "/checkin BRU0001", staff_bot.staff_chat_id)
+    assert "BRU0001" in back.body and "0001234" in back.body, back.body
+    summary = await patrons.summary(staff_bot.world.library, card="0001234", now=datetime.now(UTC))
+    assert summary.loans == ()
+
+
+async def test_unknown_card_and_bad_usage_are_explained(staff_bot: BotWorld) -> None:
+    assert staff_bot.staff_chat_id is not None
+    head = staff_bot.staff[1]
+    unknown = await command(staff_bot, head.id, "/checkout 9999999 NOPE", staff_bot.staff_chat_id)
+    assert "9999999" in unknown.body
+    assert "[unknown_card]" in unknown.body
+    usage = await command(staff_bot, head.id, "/checkout 0001234", staff_bot.staff_chat_id)
+    assert "/checkout" in usage.body
+
+
+async def test_a_non_member_cannot_use_staff_commands(staff_bot: BotWorld) -> None:
+    assert staff_bot.staff_chat_id is not None
+    emu = staff_bot.emulator
+    await staff_bot.patron_with_pin("0001234", "2468")
+    await staff_bot.world.title_with_copies("Il nome della rosa", ("BRU0001", "BRU"))
+    stranger = emu.add_user("Mallory", language_code="en", started=True)
+
+    # In a private chat with the bot: not a member of the staff group.
+    refused = await command(staff_bot, stranger.id, "/checkout 0001234 BRU0001", stranger.id)
+    assert "staff" in refused.body
+
+    # In the group, but restricted: present, yet not staff.
+    emu.set_member(staff_bot.staff_chat_id, stranger.id, "restricted")
+    refused = await command(
+        staff_bot, stranger.id, "/checkout 0001234 BRU0001", staff_bot.staff_chat_id
+    )
+    assert "staff" in refused.body or "personale" in refused.body
+
+    # Even a librarian: only in the staff group, not in her private chat.
+    librarian = staff_bot.staff[0]
+    emu.world.private_chat(librarian).started = True
+    refused = await command(staff_bot, librarian.id, "/checkin BRU0001", librarian.id)
+    assert refused.from_bot
+    summary = await patrons.summary(staff_bot.world.library, card="0001234", now=datetime.now(UTC))
+    assert summary.loans == ()  # nothing was lent
+
+
+async def test_staff_menu_is_registered_for_the_staff_chat(staff_bot: BotWorld) -> None:
+    assert staff_bot.staff_chat_id is not None
+    menu = staff_bot.emulator.commands_for(staff_bot.staff_chat_id, staff_bot.staff[0].id)
+    assert {"checkout", "checkin"} <= {entry["command"] for entry in menu}
+
+
+async def test_the_membership_answer_is_cached_briefly(staff_bot: BotWorld) -> None:
+    assert staff_bot.staff_chat_id is not None
+    emu = staff_bot.emulator
+    librarian = staff_bot.staff[0]
+    before = len(emu.calls_to("getChatMember"))
+    for _ in range(3):
+        await command(staff_bot, librarian.id, "/checkin NOPE", staff_bot.staff_chat_id)
+    assert len(emu.calls_to("getChatMember")) - before == 1
