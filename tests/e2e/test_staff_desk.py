@@ -29,7 +29,8 @@ async def test_checkout_from_the_staff_group_makes_a_loan(staff_bot: BotWorld) -
         staff_bot, librarian.id, "/checkout 0001234 BRU0001", staff_bot.staff_chat_id
     )
 
-    assert "0001234" in reply.body and "Il nome della rosa" in reply.body, reply.body
+    assert "0001234" in reply.body, reply.body
+    assert "Il nome della rosa" in reply.body
     summary = await patrons.summary(staff_bot.world.library, card="0001234", now=datetime.now(UTC))
     assert [loan.barcode for loan in summary.loans] == ["BRU0001"]
 
@@ -39,7 +40,8 @@ async def test_checkout_from_the_staff_group_makes_a_loan(staff_bot: BotWorld) -
     assert again.body.startswith("⛔"), again.body  # already on loan: refused, in words
 
     back = await command(staff_bot, librarian.id, "/checkin BRU0001", staff_bot.staff_chat_id)
-    assert "BRU0001" in back.body and "0001234" in back.body, back.body
+    assert "BRU0001" in back.body, back.body
+    assert "0001234" in back.body
     summary = await patrons.summary(staff_bot.world.library, card="0001234", now=datetime.now(UTC))
     assert summary.loans == ()
 
