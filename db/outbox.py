@@ -56,3 +56,17 @@ async def enqueue(conn: aiosqlite.Connection, notice: NewNotice, now: datetime) 
         ),
     )
     return cursor.lastrowid if cursor.rowcount == 1 else None
+
+
+async def expire_pending(
+    conn: aiosqlite.Connection, key: str, now: datetime, why: str = "withdrawn"
+) -> bool:
+    """Withdraw a notice not sent yet (an appointment cancelled before its reminder went out):
+    the row stays, as ``expired`` with ``why`` as its last error. False when there was no
+    pending row under ``key`` (never queued, or already sent)."""
+    cursor = await conn.execute(
+        "UPDATE outbox SET state = 'expired', last_error = ?, expires_at = ?"
+        " WHERE dedupe_key = ? AND state = 'pending'",
+        (why, to_db(now), key),
+    )
+    return cursor.rowcount == 1
