@@ -25,6 +25,7 @@ Command = Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int] | in
 
 def build_parser() -> argparse.ArgumentParser:
     from bot.cli import (
+        appointment_commands,
         catalog_commands,
         demo_command,
         desk_commands,
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     store_commands.register(commands)
     catalog_commands.register(commands)
     desk_commands.register(commands)
+    appointment_commands.register(commands)
     run_command.register(commands)
     demo_command.register(commands)
     return parser
