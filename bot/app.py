@@ -21,6 +21,8 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
 
 from bot.handlers import (
     account,
+    appointment_staff,
+    appointments,
     desk,
     errors,
     holds,
@@ -43,6 +45,7 @@ PRIVATE_COMMANDS = (
     ("loans", N_("My loans and renewals")),
     ("holds", N_("My holds")),
     ("account", N_("My card, fines and preferences")),
+    ("appointment", N_("Book an appointment with a librarian")),
     ("language", N_("Change language")),
     ("privacy", N_("What the bot keeps about me")),
     ("forget", N_("Delete my data from the bot")),
@@ -93,6 +96,8 @@ def build_application(settings: Settings) -> BotApplication:
     loans.register(app)
     holds.register(app)
     desk.register(app)
+    appointment_staff.register(app)
+    appointments.register(app)
     search.register(app)
     return app
 

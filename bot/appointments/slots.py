@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
 from bot.circulation import LibraryCalendar
@@ -140,9 +140,9 @@ def bookable_slots(
     return slots
 
 
-def bookable_days(slots: Iterable[Slot], calendar: LibraryCalendar) -> list[date]:
+def bookable_days(slots: Iterable[Slot], zone: tzinfo) -> list[date]:
     """The library-local days that have at least one bookable slot, in order."""
-    return sorted({calendar.local_date(slot.starts_at) for slot in slots})
+    return sorted({slot.starts_at.astimezone(zone).date() for slot in slots})
 
 
 def can_cancel(rules: ServiceRules, starts_at: datetime, now: datetime) -> bool:

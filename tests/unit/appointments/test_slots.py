@@ -119,7 +119,7 @@ def test_the_horizon_counts_library_days_from_today() -> None:
 
 def test_closed_days_are_never_offered() -> None:
     slots = bookable_slots(rules(max_ahead_days=60), WEEKLY, CALENDAR, {}, NOW)
-    days = bookable_days(slots, CALENDAR)
+    days = bookable_days(slots, ROME)
     assert all(day.weekday() != 6 for day in days)  # Sunday: the branch has no hours
     assert date(2026, 12, 21) not in days  # the branch's closure (a Monday)
     assert date(2026, 12, 23) not in days  # ... to Wednesday
@@ -139,7 +139,7 @@ def test_closed_days_are_never_offered() -> None:
 def test_the_patron_saint_day_closes_the_branch() -> None:
     june = at(date(2027, 6, 20), 9)  # Sunday 20 June 2027; Wednesday 23, Thursday 24
     weekly = [WeeklySlot(3, time(10))]  # Thursdays
-    days = bookable_days(bookable_slots(rules(), weekly, CALENDAR, {}, june), CALENDAR)
+    days = bookable_days(bookable_slots(rules(), weekly, CALENDAR, {}, june), ROME)
     assert date(2027, 6, 24) not in days
     assert date(2027, 7, 1) in days
 

@@ -1,0 +1,354 @@
+"""The staff side of appointments, in the staff forum group (``[telegram] staff_chat_id``).
+
+Each request arrives as a card in the topic "Appuntamenti" (created once by the bot; the
+general topic when the group is not a forum) with Confirm and Decline. Only staff — members of
+the staff group, asked of Telegram at every press (:func:`bot.handlers.staff_access.is_staff`)
+— may press them; anyone else is told so and nothing changes. Once confirmed, the card offers
+"Cancel with a message": the bot asks for the reason as a reply to its question, and the
+patron is told, with that reason. ``/appointment_cancel ID REASON`` does the same in one line.
+The card edits itself to show what happened (decided, cancelled by the patron or the staff).
+
+The patron hears of every decision through the outbox (the confirmation carries the .ics file),
+which the dispatcher sends; the bot asks it to send at once (:func:`deliver_soon`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+from html import escape
+
+from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.appointments.notices import when
+from bot.handlers.context import BotApplication, BotContext, callback, keyboard, now
+from bot.handlers.staff_access import is_staff
+from bot.i18n import Translator
+from bot.services import appointments as service
+from bot.services.errors import Refusal
+
+log = logging.getLogger("bibliobot.appointments")
+
+GENERAL_TOPIC = 0  # stored when the staff group is not a forum: cards go to the general chat
+REFERENCE = re.compile(r"#A(\d{1,9})\b")
+
+
+def staff_chat(context: BotContext) -> int | None:
+    settings = context.bot_data.settings
+    return settings.telegram.staff_chat_id if settings is not None else None
+
+
+def staff_translator(context: BotContext) -> Translator:
+    """Cards are shared by the whole staff: the library's default language."""
+    return context.i18n.translator()
+
+
+def reference(appointment_id: int) -> str:
+    """ "#A12": how staff name an appointment (and how the bot finds it in a reply)."""
+    return f"#A{appointment_id}"
+
+
+def deliver_soon(context: BotContext) -> None:
+    """Ask the dispatcher to send what was just queued rather than at its next tick."""
+    try:
+        dispatch_job = importlib.import_module("bot.reminders.dispatch_job")
+    except ImportError:  # a build without the dispatcher: nothing sends the outbox here
+        return
+    dispatch_job.nudge(context.application)
+
+
+# -- the card ------------------------------------------------------------------------------
+
+
+def card_text(t: Translator, outcome: service.StaffOutcome) -> str:
+    appointment = outcome.appointment
+    row = appointment.service
+    head = t.gettext("📅 Appointment request {ref}", ref=reference(appointment.appointment_id))
+    lines = [
+        f"<b>{head}</b>",
+        f"{escape(row.name(t.language))} — {escape(row.branch_name)}",
+        t.gettext(
+            "{when} ({minutes} min)",
+            when=when(t, appointment.starts_at),
+            minutes=row.duration_minutes,
+        ),
+        t.gettext(
+            "Patron: {name} (card {card})", name=escape(outcome.patron_name), card=outcome.card
+        ),
+        state_line(t, outcome),
+    ]
+    return "\n".join(lines)
+
+
+def state_line(t: Translator, outcome: service.StaffOutcome) -> str:
+    appointment = outcome.appointment
+    if appointment.state == "requested":
+        return t.gettext("⏳ Waiting for a decision")
+    if appointment.state == "confirmed":
+        return t.gettext("✅ Confirmed: the patron has the calendar file")
+    if appointment.state == "declined":
+        return t.gettext("✖ Declined: the patron has been told")
+    if appointment.cancelled_by == "patron":
+        return t.gettext("🗑 Cancelled by the patron")
+    return t.gettext(
+        "🗑 Cancelled by the library: {reason}", reason=escape(appointment.cancel_reason or "")
+    )
+
+
+def card_markup(t: Translator, outcome: service.StaffOutcome) -> InlineKeyboardMarkup | None:
+    appointment = outcome.appointment
+    if appointment.state == "requested":
+        return keyboard(
+            [
+                InlineKeyboardButton(
+                    t.gettext("✅ Confirm"),
+                    callback_data=callback("aps", "ok", appointment.appointment_id),
+                ),
+                InlineKeyboardButton(
+                    t.gettext("✖ Decline"),
+                    callback_data=callback("aps", "no", appointment.appointment_id),
+                ),
+            ]
+        )
+    if appointment.state == "confirmed" and appointment.starts_at > now():
+        return keyboard(
+            [
+                InlineKeyboardButton(
+                    t.gettext("🗑 Cancel with a message"),
+                    callback_data=callback("aps", "cx", appointment.appointment_id),
+                )
+            ]
+        )
+    return None
+
+
+async def topic(context: BotContext, chat_id: int, t: Translator) -> int | None:
+    """The "Appuntamenti" topic's thread id, created the first time (None: general chat)."""
+    stored = await service.staff_topic(context.library)
+    if stored is not None:
+        return None if stored == GENERAL_TOPIC else stored
+    try:
+        created = await context.bot.create_forum_topic(chat_id, t.gettext("Appointments"))
+        thread: int | None = created.message_thread_id
+    except BadRequest:  # not a forum, or the bot may not manage topics: the general chat
+        thread = None
+    await service.remember_staff_topic(
+        context.library, GENERAL_TOPIC if thread is None else thread, now()
+    )
+    return thread
+
+
+async def post_request(context: BotContext, appointment_id: int) -> None:
+    """Put a new request's card in the staff group; a topic deleted by hand is made again."""
+    chat_id = staff_chat(context)
+    outcome = await service.staff_view(context.library, appointment_id)
+    if chat_id is None or outcome is None:
+        return
+    t = staff_translator(context)
+    text, markup = card_text(t, outcome), card_markup(t, outcome)
+    for attempt in range(2):
+        thread = await topic(context, chat_id, t)
+        try:
+            sent = await context.bot.send_message(
+                chat_id,
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                message_thread_id=thread,
+            )
+        except BadRequest as error:
+            if attempt == 0 and "thread" in str(error).lower():
+                await service.remember_staff_topic(context.library, None, now())
+                continue
+            log.error("appointment %s: the staff card was not posted: %s", appointment_id, error)
+            return
+        except TelegramError as error:
+            log.error("appointment %s: the staff card was not posted: %s", appointment_id, error)
+            return
+        await service.remember_staff_card(
+            context.library,
+            appointment_id,
+            chat_id=chat_id,
+            thread_id=thread,
+            message_id=sent.message_id,
+        )
+        return
+
+
+async def refresh_card(context: BotContext, appointment_id: int) -> None:
+    """Show on the card what has happened; the card is a courtesy, so failures are logged."""
+    outcome = await service.staff_view(context.library, appointment_id)
+    if outcome is None:
+        return
+    appointment = outcome.appointment
+    if appointment.staff_chat_id is None or appointment.staff_message_id is None:
+        return
+    t = staff_translator(context)
+    try:
+        await context.bot.edit_message_text(
+            card_text(t, outcome),
+            chat_id=appointment.staff_chat_id,
+            message_id=appointment.staff_message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=card_markup(t, outcome),
+        )
+    except TelegramError as error:
+        if "not modified" not in str(error).lower():
+            log.warning("appointment %s: the staff card was not updated: %s", appointment_id, error)
+
+
+# -- staff acting --------------------------------------------------------------------------
+
+
+def refusal_sentence(t: Translator, refusal: Refusal) -> str:
+    if refusal.code == "already_decided":
+        return t.gettext("This appointment was already decided or cancelled.")
+    if refusal.code == "unknown_appointment":
+        return t.gettext("There is no such appointment.")
+    if refusal.code == "bad_reason":
+        return t.gettext("Please write the reason for the patron (up to 500 characters).")
+    return t.gettext("That did not work: {code}", code=refusal.code)
+
+
+async def staff_button(update: Update, context: BotContext) -> None:
+    """``aps:ok|no|cx:<id>``, pressed in the staff group."""
+    query = update.callback_query
+    user = update.effective_user
+    if query is None or user is None:
+        return
+    t = staff_translator(context)
+    pieces = (query.data or "").split(":")
+    if len(pieces) != 3 or pieces[1] not in ("ok", "no", "cx") or not pieces[2].isdigit():
+        await query.answer()
+        return
+    if not await is_staff(context, user.id):
+        await query.answer(t.gettext("Only the library's staff can do this."), show_alert=True)
+        return
+    appointment_id = int(pieces[2])
+    if pieces[1] == "cx":
+        await query.answer()
+        await ask_reason(update, context, t, appointment_id)
+        return
+    try:
+        await service.decide(
+            context.library,
+            context.i18n,
+            appointment_id=appointment_id,
+            confirm=pieces[1] == "ok",
+            staff_user_id=user.id,
+            now=now(),
+        )
+    except Refusal as refusal:
+        await query.answer(refusal_sentence(t, refusal), show_alert=True)
+        await refresh_card(context, appointment_id)
+        return
+    deliver_soon(context)
+    await query.answer(t.gettext("Confirmed.") if pieces[1] == "ok" else t.gettext("Declined."))
+    await refresh_card(context, appointment_id)
+
+
+async def ask_reason(
+    update: Update, context: BotContext, t: Translator, appointment_id: int
+) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    # TRANSLATORS: keep {ref} as it is: the bot finds the appointment by it in the reply.
+    text = t.gettext(
+        "🗑 Cancelling appointment {ref}: reply to this message with the reason, which the "
+        "patron will read.",
+        ref=reference(appointment_id),
+    )
+    await context.bot.send_message(
+        message.chat_id,
+        text,
+        message_thread_id=message.message_thread_id if message.is_topic_message else None,
+        reply_markup=ForceReply(selective=True, input_field_placeholder=t.gettext("Reason")),
+    )
+
+
+class _ReplyToReasonQuestion(filters.MessageFilter):
+    """A text replying to the bot's "reply with the reason" question."""
+
+    def filter(self, message: Message) -> bool:
+        replied = message.reply_to_message
+        return bool(
+            message.text
+            and replied is not None
+            and replied.from_user is not None
+            and replied.from_user.id == message.get_bot().id
+            and replied.text
+            and REFERENCE.search(replied.text)
+        )
+
+
+REASON_REPLY = _ReplyToReasonQuestion(name="reply_to_reason_question")
+
+
+async def reason_reply(update: Update, context: BotContext) -> None:
+    message = update.message
+    user = update.effective_user
+    if message is None or user is None or message.reply_to_message is None:
+        return
+    match = REFERENCE.search(message.reply_to_message.text or "")
+    if match is None:
+        return
+    await cancel_with_reason(update, context, int(match.group(1)), message.text or "")
+
+
+async def cancel_command(update: Update, context: BotContext) -> None:
+    """``/appointment_cancel ID REASON`` (ID as on the card: 12 or #A12)."""
+    message = update.message
+    if message is None:
+        return
+    t = staff_translator(context)
+    args = context.args or []
+    ident = args[0].removeprefix("#").removeprefix("A").removeprefix("a") if args else ""
+    if not ident.isdigit() or len(args) < 2:
+        await message.reply_text(
+            t.gettext(
+                "Write the appointment's number and the reason for the patron, e.g. "
+                "/appointment_cancel 12 The reading room is closed for a leak."
+            )
+        )
+        return
+    await cancel_with_reason(update, context, int(ident), " ".join(args[1:]))
+
+
+async def cancel_with_reason(
+    update: Update, context: BotContext, appointment_id: int, reason: str
+) -> None:
+    message = update.message
+    user = update.effective_user
+    if message is None or user is None:
+        return
+    t = staff_translator(context)
+    if not await is_staff(context, user.id):
+        await message.reply_text(t.gettext("Only the library's staff can do this."))
+        return
+    try:
+        await service.cancel_by_staff(
+            context.library, context.i18n, appointment_id=appointment_id, reason=reason, now=now()
+        )
+    except Refusal as refusal:
+        await message.reply_text(refusal_sentence(t, refusal))
+        return
+    deliver_soon(context)
+    await message.reply_text(
+        t.gettext(
+            "Appointment {ref} is cancelled; the patron has been told why.",
+            ref=reference(appointment_id),
+        )
+    )
+    await refresh_card(context, appointment_id)
+
+
+def register(app: BotApplication) -> None:
+    """Before the staff group's relay: a reply to the bot's reason question is ours."""
+    app.add_handler(CallbackQueryHandler(staff_button, pattern=r"^aps:"))
+    app.add_handler(CommandHandler("appointment_cancel", cancel_command))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & REASON_REPLY, reason_reply))

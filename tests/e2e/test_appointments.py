@@ -1,0 +1,427 @@
+"""Appointments through the real bot and the emulator: a patron books in the private chat, the
+staff decide in the staff forum group, the patron hears of it.
+
+Time is the real clock here (the handlers read it), so the service is defined relative to it:
+slots at 10:00 and 15:00 every weekday the branch opens, booked a day or more ahead; the tests
+take the first day and time the bot offers rather than a date written in advance.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_application
+from bot.appointments import WeeklySlot
+from bot.handlers.context import BotApplication
+from bot.sandbox import run_emulator
+from bot.sandbox.emulator import Emulator
+from bot.sandbox.testing import format_violations
+from bot.sandbox.view import ChatMessage
+from bot.sandbox.world import Chat, User
+from bot.services import appointments, identity
+from bot.services.context import Library
+from bot.settings import load_settings
+from db.sql import fetch_all
+from db.timestamps import from_db
+from tests.e2e.conftest import BotWorld
+from tests.integration.circulation.conftest import CBNEM_BRANCHES, _world
+
+PIN = "2468"
+
+
+@dataclass
+class StaffWorld:
+    bot: BotWorld
+    staff_chat: Chat
+    librarian: User
+
+    @property
+    def emulator(self) -> Emulator:
+        return self.bot.emulator
+
+    @property
+    def library(self) -> Library:
+        return self.bot.world.library
+
+
+@pytest.fixture
+async def staff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[StaffWorld]:
+    """The e2e world with a staff forum group (``staff_chat_id``) holding one librarian."""
+    monkeypatch.chdir(tmp_path)
+    for name in [name for name in os.environ if name.startswith("BIBLIOBOT_")]:
+        monkeypatch.delenv(name)
+    path = tmp_path / "bot.sqlite3"
+    world = await _world(path, "cbnem", CBNEM_BRANCHES, None)
+    async with run_emulator() as running:
+        emu = running.emulator
+        librarian = emu.add_user("Giulia", language_code="it")
+        group = emu.add_group("Staff biblioteche", forum=True, admins=[librarian.id])
+        settings = load_settings(
+            telegram={
+                "token": running.token,
+                "base_url": running.bot_api_url,
+                "staff_chat_id": group.id,
+            },
+            database={"path": str(path)},
+            library={"policy": "cbnem"},
+        )
+        app: BotApplication = build_application(settings)
+        async with app:
+            assert app.post_init is not None
+            await app.post_init(app)
+            await app.start()
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0, timeout=1)
+            try:
+                yield StaffWorld(BotWorld(emu, app, world), group, librarian)
+            finally:
+                await app.updater.stop()
+                await app.stop()
+                if app.post_shutdown is not None:
+                    await app.post_shutdown(app)
+                await world.store.close()
+        if emu.violations:
+            pytest.fail(format_violations(emu.violations))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def service(
+    staff: StaffWorld,
+    code: str = "CONSULT",
+    *,
+    capacity: int = 1,
+    cutoff_hours: int = 24,
+) -> int:
+    row, _ = await appointments.define_service(
+        staff.library,
+        appointments.ServiceDefinition(
+            code=code,
+            branch="BRU",
+            name_it="Consulenza bibliografica" if code == "CONSULT" else f"Servizio {code}",
+            name_en="Bibliographic consultation" if code == "CONSULT" else f"Service {code}",
+            capacity=capacity,
+            cancel_cutoff_hours=cutoff_hours,
+        ),
+    )
+    for weekday in range(6):
+        for hour in (10, 15):
+            await appointments.add_slot(
+                staff.library, code=code, branch="BRU", slot=WeeklySlot(weekday, time(hour))
+            )
+    return row.service_id
+
+
+async def patron(staff: StaffWorld, card: str, name: str = "Anna") -> User:
+    """A patron whose Telegram account (English) is linked to ``card``."""
+    await staff.bot.patron_with_pin(card, PIN)
+    user = staff.emulator.add_user(name, language_code="en", started=True)
+    await identity.link_with_pin(
+        staff.library, telegram_user_id=user.id, chat_id=user.id, card=card, pin=PIN, now=now()
+    )
+    await identity.choose_language(
+        staff.library, telegram_user_id=user.id, language="en", now=now()
+    )
+    return user
+
+
+async def command(staff: StaffWorld, user: User, name: str, args: str = "") -> ChatMessage:
+    emu = staff.emulator
+    return await emu.wait_for_reply(user.id, after=emu.send_command(user.id, name, args))
+
+
+async def press(
+    staff: StaffWorld,
+    user: User,
+    message: ChatMessage,
+    *,
+    text: str | None = None,
+    data: str | None = None,
+) -> ChatMessage:
+    """Press a button and return the pressed message once edited (or the next bot message)."""
+    emu = staff.emulator
+    chat = message.chat_id
+    floor = emu.transcript(chat)[-1].message_id
+    edits = emu.message(chat, message.message_id).edit_count
+    query = emu.press_button(user.id, chat, message.message_id, text=text, data=data)
+    await emu.wait_for(lambda: emu.callback_answer(query) is not None, what="an answer")
+
+    def outcome() -> ChatMessage | None:
+        pressed = emu.message(chat, message.message_id)
+        if pressed.edit_count > edits:
+            return pressed
+        newer = [m for m in emu.bot_messages(chat) if m.message_id > floor]
+        return newer[0] if newer else None
+
+    return await emu.wait_for(outcome, what=f"the bot's answer to {text or data}")
+
+
+async def up_to_confirmation(staff: StaffWorld, user: User, label: str) -> ChatMessage:
+    """/appointment → the service → the first day offered → its first time: the Book screen."""
+    screen = await command(staff, user, "appointment")
+    days = await press(staff, user, screen, text=label)
+    first_day = next(b for b in days.buttons if str(b["callback_data"]).startswith("ap:d:"))
+    times = await press(staff, user, days, data=str(first_day["callback_data"]))
+    first_time = next(b for b in times.buttons if str(b["callback_data"]).startswith("ap:t:"))
+    return await press(staff, user, times, data=str(first_time["callback_data"]))
+
+
+def staff_cards(staff: StaffWorld) -> list[ChatMessage]:
+    return [
+        m for m in staff.emulator.bot_messages(staff.staff_chat.id) if "#A" in m.body and m.buttons
+    ]
+
+
+async def rows(staff: StaffWorld, sql: str) -> list[tuple[object, ...]]:
+    return await fetch_all(staff.library.store.reader, sql)
+
+
+# -- booking --------------------------------------------------------------------------------
+
+
+async def test_book_and_staff_confirms(staff: StaffWorld) -> None:
+    await service(staff)
+    emu = staff.emulator
+    anna = await patron(staff, "0001")
+    screen = await command(staff, anna, "appointment")
+    assert "You have no appointments booked." in screen.body
+    assert "Bibliographic consultation (Brugherio)" in [b["text"] for b in screen.buttons]
+    confirm = await up_to_confirmation(staff, anna, "Bibliographic consultation")
+    assert "Book Bibliographic consultation" in confirm.body
+    assert "at the Brugherio library (30 minutes)" in confirm.body
+    booked = await press(staff, anna, confirm, text="Book")
+    assert "Request sent" in booked.body
+    assert "waiting for the library to confirm" in booked.body
+    # The card in the staff group's "Appointments" topic (Italian: the library's language).
+    card = await emu.wait_for(lambda: next(iter(staff_cards(staff)), None), what="the card")
+    topics = emu.topics(staff.staff_chat.id)
+    assert [topic.name for topic in topics] == ["Appuntamenti"] or [t.name for t in topics] == [
+        "Appointments"
+    ]
+    assert card.thread_id == topics[0].thread_id
+    assert "Anna 0001" in card.body
+    assert "0001" in card.body
+    decided = await press(staff, staff.librarian, card, data=str(card.buttons[0]["callback_data"]))
+    assert str(card.buttons[0]["callback_data"]).startswith("aps:ok:")
+    assert decided.message_id == card.message_id
+    assert not any(str(b.get("callback_data", "")).startswith("aps:ok") for b in decided.buttons)
+    state = await rows(staff, "SELECT state, decided_by FROM appointments")
+    assert state == [("confirmed", staff.librarian.id)]
+    queued = await rows(staff, "SELECT kind, payload FROM outbox ORDER BY id")
+    assert [kind for kind, _ in queued] == ["appointment_confirmed", "appointment_reminder"]
+    payload = json.loads(str(queued[0][1]))
+    assert payload["document"]["mime_type"] == "text/calendar"
+    # A second card for the same time is impossible: the patron's list shows it confirmed.
+    again = await command(staff, anna, "appointment")
+    assert "confirmed" in again.body
+
+
+async def test_two_patrons_press_the_last_place_together(staff: StaffWorld) -> None:
+    await service(staff)
+    emu = staff.emulator
+    anna, luca = await patron(staff, "0001"), await patron(staff, "0002", "Luca")
+    first = await up_to_confirmation(staff, anna, "Bibliographic consultation")
+    second = await up_to_confirmation(staff, luca, "Bibliographic consultation")
+    assert first.body == second.body  # the same time offered to both
+    floor_a = emu.message(anna.id, first.message_id).edit_count
+    floor_l = emu.message(luca.id, second.message_id).edit_count
+    emu.press_button(anna.id, anna.id, first.message_id, text="Book")
+    emu.press_button(luca.id, luca.id, second.message_id, text="Book")
+
+    def answered() -> tuple[ChatMessage, ChatMessage] | None:
+        a = emu.message(anna.id, first.message_id)
+        b = emu.message(luca.id, second.message_id)
+        return (a, b) if a.edit_count > floor_a and b.edit_count > floor_l else None
+
+    a, b = await emu.wait_for(answered, what="both answers")
+    outcomes = sorted(["sent" if "Request sent" in m.body else "taken" for m in (a, b)])
+    assert outcomes == ["sent", "taken"]
+    loser = a if "Request sent" not in a.body else b
+    assert "someone has just taken that time" in loser.body
+    assert await rows(staff, "SELECT count(*) FROM appointments") == [(1,)]
+    await emu.wait_for(lambda: len(staff_cards(staff)) == 1 or None, what="one card")
+
+
+async def test_a_non_member_cannot_confirm(staff: StaffWorld) -> None:
+    await service(staff)
+    emu = staff.emulator
+    anna = await patron(staff, "0001")
+    confirm = await up_to_confirmation(staff, anna, "Bibliographic consultation")
+    await press(staff, anna, confirm, text="Book")
+    card = await emu.wait_for(lambda: next(iter(staff_cards(staff)), None), what="the card")
+    stranger = emu.add_user("Mallory", language_code="en")
+    emu.set_member(staff.staff_chat.id, stranger.id, "left")
+    query = emu.press_button(
+        stranger.id,
+        staff.staff_chat.id,
+        card.message_id,
+        data=str(card.buttons[0]["callback_data"]),
+    )
+    answer = await emu.wait_for_callback_answer(query)
+    assert answer.get("show_alert") is True
+    assert answer.get("text")
+    assert await rows(staff, "SELECT state FROM appointments") == [("requested",)]
+    assert await rows(staff, "SELECT count(*) FROM outbox") == [(0,)]
+    assert emu.message(staff.staff_chat.id, card.message_id).edit_count == card.edit_count
+
+
+async def test_patron_cancels_inside_the_cut_off(staff: StaffWorld) -> None:
+    await service(staff, cutoff_hours=0)
+    anna = await patron(staff, "0001")
+    confirm = await up_to_confirmation(staff, anna, "Bibliographic consultation")
+    booked = await press(staff, anna, confirm, text="Book")
+    card = await staff.emulator.wait_for(
+        lambda: next(iter(staff_cards(staff)), None), what="the card"
+    )
+    asked = await press(staff, anna, booked, text="Cancel 1")
+    assert "Cancel your appointment" in asked.body
+    done = await press(staff, anna, asked, text="Yes, cancel it")
+    assert "is cancelled" in done.body
+    assert "You have no appointments booked." in done.body
+    assert await rows(staff, "SELECT state, cancelled_by FROM appointments") == [
+        ("cancelled", "patron")
+    ]
+    # The staff card says so, and offers nothing to press any more.
+    edited = await staff.emulator.wait_for(
+        lambda: (
+            (m := staff.emulator.message(staff.staff_chat.id, card.message_id)).edit_count and m
+        ),
+        what="the card edited",
+    )
+    assert not edited.buttons
+
+
+async def test_patron_cannot_cancel_past_the_cut_off(staff: StaffWorld) -> None:
+    # The cut-off (40 days) is longer than the horizon: every booking is already past it.
+    await service(staff, cutoff_hours=40 * 24)
+    anna = await patron(staff, "0001")
+    confirm = await up_to_confirmation(staff, anna, "Bibliographic consultation")
+    booked = await press(staff, anna, confirm, text="Book")
+    refused = await press(staff, anna, booked, text="Cancel 1")
+    assert "too late to cancel" in refused.body
+    assert "phone or write to the Brugherio library" in refused.body
+    assert await rows(staff, "SELECT state FROM appointments") == [("requested",)]
+    # A forged "yes" is refused the same way.
+    emu = staff.emulator
+    appointment_id = (await rows(staff, "SELECT id FROM appointments"))[0][0]
+    query = emu.press_button(
+        anna.id, anna.id, refused.message_id, data=f"ap:cy:{appointment_id}", forge=True
+    )
+    await emu.wait_for_callback_answer(query)
+    await emu.wait_for(
+        lambda: "too late to cancel" in emu.bot_messages(anna.id)[-1].body or None,
+        what="the refusal",
+    )
+    assert await rows(staff, "SELECT state FROM appointments") == [("requested",)]
+
+
+async def test_someone_elses_appointment_cannot_be_touched(staff: StaffWorld) -> None:
+    await service(staff, cutoff_hours=0)
+    emu = staff.emulator
+    anna, luca = await patron(staff, "0001"), await patron(staff, "0002", "Luca")
+    confirm = await up_to_confirmation(staff, anna, "Bibliographic consultation")
+    await press(staff, anna, confirm, text="Book")
+    appointment_id = (await rows(staff, "SELECT id FROM appointments"))[0][0]
+    screen = await command(staff, luca, "appointment")
+    query = emu.press_button(
+        luca.id, luca.id, screen.message_id, data=f"ap:cy:{appointment_id}", forge=True
+    )
+    await emu.wait_for_callback_answer(query)
+    answer = await emu.wait_for(
+        lambda: (m := emu.message(luca.id, screen.message_id)).edit_count and m,
+        what="Luca's screen edited",
+    )
+    assert "no longer available" in answer.body
+    assert await rows(staff, "SELECT state FROM appointments") == [("requested",)]
+
+
+async def test_staff_cancels_with_a_message(staff: StaffWorld) -> None:
+    await service(staff)
+    emu = staff.emulator
+    anna = await patron(staff, "0001")
+    confirm = await up_to_confirmation(staff, anna, "Bibliographic consultation")
+    await press(staff, anna, confirm, text="Book")
+    card = await emu.wait_for(lambda: next(iter(staff_cards(staff)), None), what="the card")
+    card = await press(staff, staff.librarian, card, data=str(card.buttons[0]["callback_data"]))
+    question = await press(staff, staff.librarian, card, data=str(card.buttons[0]["callback_data"]))
+    assert "#A" in question.body
+    assert question.thread_id == card.thread_id
+    reply = emu.send_text(
+        staff.librarian.id,
+        "La sala consultazione è chiusa per un guasto.",
+        chat_id=staff.staff_chat.id,
+        thread_id=card.thread_id,
+        reply_to=question.message_id,
+    )
+    done = await emu.wait_for_reply(staff.staff_chat.id, after=reply, thread_id=card.thread_id)
+    assert "#A" in done.body
+    assert await rows(staff, "SELECT state, cancelled_by, cancel_reason FROM appointments") == [
+        ("cancelled", "staff", "La sala consultazione è chiusa per un guasto.")
+    ]
+    kinds = await rows(staff, "SELECT kind, state FROM outbox ORDER BY id")
+    assert kinds == [
+        ("appointment_confirmed", "pending"),
+        ("appointment_reminder", "expired"),
+        ("appointment_cancelled", "pending"),
+    ]
+
+
+async def test_staff_cancel_command_and_its_usage(staff: StaffWorld) -> None:
+    await service(staff)
+    emu = staff.emulator
+    anna = await patron(staff, "0001")
+    confirm = await up_to_confirmation(staff, anna, "Bibliographic consultation")
+    await press(staff, anna, confirm, text="Book")
+    appointment_id = (await rows(staff, "SELECT id FROM appointments"))[0][0]
+    group = staff.staff_chat.id
+    usage = emu.send_command(staff.librarian.id, "appointment_cancel", "abc", chat_id=group)
+    answer = await emu.wait_for_reply(group, after=usage)
+    assert "/appointment_cancel 12" in answer.body
+    assert await rows(staff, "SELECT state FROM appointments") == [("requested",)]
+    sent = emu.send_command(
+        staff.librarian.id,
+        "appointment_cancel",
+        f"{appointment_id} Biblioteca chiusa",
+        chat_id=group,
+    )
+    answer = await emu.wait_for_reply(group, after=sent)
+    assert f"#A{appointment_id}" in answer.body
+    assert await rows(staff, "SELECT state, cancel_reason FROM appointments") == [
+        ("cancelled", "Biblioteca chiusa")
+    ]
+
+
+async def test_the_reminder_is_queued_at_the_configured_time(staff: StaffWorld) -> None:
+    await service(staff)
+    await appointments.set_reminder_hours(staff.library, 6, now())
+    emu = staff.emulator
+    anna = await patron(staff, "0001")
+    confirm = await up_to_confirmation(staff, anna, "Bibliographic consultation")
+    await press(staff, anna, confirm, text="Book")
+    card = await emu.wait_for(lambda: next(iter(staff_cards(staff)), None), what="the card")
+    await press(staff, staff.librarian, card, data=str(card.buttons[0]["callback_data"]))
+    starts = from_db(str((await rows(staff, "SELECT starts_at FROM appointments"))[0][0]))
+    reminder = await rows(
+        staff, "SELECT not_before, expires_at FROM outbox WHERE kind = 'appointment_reminder'"
+    )
+    assert [(from_db(str(a)), from_db(str(b))) for a, b in reminder] == [
+        (starts - timedelta(hours=6), starts)
+    ]
+
+
+async def test_outside_a_private_chat_and_without_a_card(staff: StaffWorld) -> None:
+    await service(staff)
+    emu = staff.emulator
+    luca = emu.add_user("Luca", language_code="en", started=True)
+    answer = await command(staff, luca, "appointment")
+    assert "link your library card first" in answer.body
+    assert await rows(staff, "SELECT count(*) FROM appointments") == [(0,)]
