@@ -175,6 +175,17 @@ async def up_to_confirmation(staff: StaffWorld, user: User, label: str) -> ChatM
     return await press(staff, user, times, data=str(first_time["callback_data"]))
 
 
+async def edited_after(staff: StaffWorld, chat_id: int, message: ChatMessage) -> ChatMessage:
+    """``message`` once the bot has edited it (again)."""
+    emu = staff.emulator
+
+    def edited() -> ChatMessage | None:
+        now_shown = emu.message(chat_id, message.message_id)
+        return now_shown if now_shown.edit_count > message.edit_count else None
+
+    return await emu.wait_for(edited, what=f"message {message.message_id} edited")
+
+
 def staff_cards(staff: StaffWorld) -> list[ChatMessage]:
     return [
         m for m in staff.emulator.bot_messages(staff.staff_chat.id) if "#A" in m.body and m.buttons
@@ -291,12 +302,7 @@ async def test_patron_cancels_inside_the_cut_off(staff: StaffWorld) -> None:
         ("cancelled", "patron")
     ]
     # The staff card says so, and offers nothing to press any more.
-    edited = await staff.emulator.wait_for(
-        lambda: (
-            (m := staff.emulator.message(staff.staff_chat.id, card.message_id)).edit_count and m
-        ),
-        what="the card edited",
-    )
+    edited = await edited_after(staff, staff.staff_chat.id, card)
     assert not edited.buttons
 
 
@@ -336,10 +342,7 @@ async def test_someone_elses_appointment_cannot_be_touched(staff: StaffWorld) ->
         luca.id, luca.id, screen.message_id, data=f"ap:cy:{appointment_id}", forge=True
     )
     await emu.wait_for_callback_answer(query)
-    answer = await emu.wait_for(
-        lambda: (m := emu.message(luca.id, screen.message_id)).edit_count and m,
-        what="Luca's screen edited",
-    )
+    answer = await edited_after(staff, luca.id, screen)
     assert "no longer available" in answer.body
     assert await rows(staff, "SELECT state FROM appointments") == [("requested",)]
 
