@@ -16,10 +16,11 @@ from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.appointments import WeeklySlot
 from bot.catalog.importer import import_files
 from bot.catalog.model import MaterialType
 from bot.circulation import PatronCategory, load_policy
-from bot.services import holds, loans, patrons
+from bot.services import appointments, holds, loans, patrons
 from bot.services.context import Library
 from db import calendar as calendar_repo
 from db.catalog import add_branch
@@ -47,6 +48,16 @@ WEEK = [
     (5, time(9), time(12, 30)),
 ]
 LOAN_DAYS = 30  # C2: books, adults and children alike
+# What the patrons can book with /appointment at Brugherio: (code, Italian, English, minutes),
+# Monday to Friday at 10:00, 11:00 and 15:00, Saturday at 10:00.
+APPOINTMENT_SERVICES = (
+    ("CONSULT", "Consulenza bibliografica", "Bibliographic consultation", 30),
+    ("DIGITAL", "Aiuto con la biblioteca digitale", "Help with the digital library", 20),
+)
+APPOINTMENT_SLOTS = (
+    *(WeeklySlot(day, time(hour)) for day in range(5) for hour in (10, 11, 15)),
+    WeeklySlot(5, time(10)),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +218,7 @@ async def build_demo_library(path: Path, *, now: datetime | None = None) -> Demo
             library, card=MARCO.card, barcode=late, now=_at(due - timedelta(days=LOAN_DAYS))
         )
         returned = await loans.checkin(library, barcode=late, now=min(now, _at(today, 9)))
+        await _appointment_services(library)
         return DemoLibrary(
             path=path,
             today=today,
@@ -219,6 +231,18 @@ async def build_demo_library(path: Path, *, now: datetime | None = None) -> Demo
         )
     finally:
         await store.close()
+
+
+async def _appointment_services(library: Library) -> None:
+    for code, name_it, name_en, minutes in APPOINTMENT_SERVICES:
+        await appointments.define_service(
+            library,
+            appointments.ServiceDefinition(
+                code=code, branch="BRU", name_it=name_it, name_en=name_en, duration_minutes=minutes
+            ),
+        )
+        for slot in APPOINTMENT_SLOTS:
+            await appointments.add_slot(library, code=code, branch="BRU", slot=slot)
 
 
 def _remove_store(path: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from bot.circulation import load_policy
 from bot.demo.library import ANNA, LUCA, MARCO, PATRONS, ROME, DemoLibrary, build_demo_library
-from bot.services import identity, patrons
+from bot.services import appointments, identity, patrons
 from bot.services.context import Library
 from bot.services.errors import Refusal
 from db.calendar import load_calendar
@@ -104,3 +104,17 @@ async def test_building_again_starts_from_a_fresh_file(tmp_path: Path) -> None:
     first = await build_demo_library(tmp_path / "demo.sqlite3", now=WEDNESDAY)
     again = await build_demo_library(tmp_path / "demo.sqlite3", now=WEDNESDAY)
     assert (first.records, first.copies) == (again.records, again.copies)
+
+
+async def test_the_demo_offers_appointments_at_brugherio(tmp_path: Path) -> None:
+    demo, library = await _built(tmp_path, WEDNESDAY)
+    try:
+        offered = await appointments.services_on_offer(library)
+        assert [(s.code, s.branch) for s in offered] == [("CONSULT", "BRU"), ("DIGITAL", "BRU")]
+        free = await appointments.availability(library, offered[0].service_id, WEDNESDAY)
+        # 24 hours' notice from Wednesday 11:30: Thursday 15:00 first (11:00 is too soon).
+        first = free.slots[0].starts_at.astimezone(ROME)
+        assert (first.date(), first.hour) == (date(2026, 3, 12), 15)
+        assert demo.today == date(2026, 3, 11)
+    finally:
+        await library.store.close()
