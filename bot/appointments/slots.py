@@ -36,6 +36,7 @@ class AppointmentReason(StrEnum):
     PAST_CUTOFF = "past_cutoff"
     UNKNOWN_APPOINTMENT = "unknown_appointment"
     ALREADY_DECIDED = "already_decided"
+    ALREADY_STARTED = "already_started"
     UNKNOWN_SERVICE = "unknown_service"
 
 

@@ -89,7 +89,7 @@ def state_line(t: Translator, outcome: service.StaffOutcome) -> str:
     if appointment.state == "requested":
         return t.gettext("⏳ Waiting for a decision")
     if appointment.state == "confirmed":
-        return t.gettext("✅ Confirmed: the patron has the calendar file")
+        return t.gettext("✅ Confirmed: the calendar file is on its way to the patron")
     if appointment.state == "declined":
         return t.gettext("✖ Declined: the patron has been told")
     if appointment.cancelled_by == "patron":
@@ -207,6 +207,8 @@ async def refresh_card(context: BotContext, appointment_id: int) -> None:
 def refusal_sentence(t: Translator, refusal: Refusal) -> str:
     if refusal.code == "already_decided":
         return t.gettext("This appointment was already decided or cancelled.")
+    if refusal.code == "already_started":
+        return t.gettext("This appointment's time has passed: it can only be declined.")
     if refusal.code == "unknown_appointment":
         return t.gettext("There is no such appointment.")
     if refusal.code == "bad_reason":

@@ -333,6 +333,11 @@ async def decide(
             raise _refusal(
                 AppointmentReason.UNKNOWN_APPOINTMENT, f"no appointment {appointment_id}"
             )
+        if confirm and appointment.state == "requested" and appointment.starts_at <= now:
+            raise _refusal(
+                AppointmentReason.ALREADY_STARTED,
+                f"appointment {appointment_id} started at {appointment.starts_at.isoformat()}",
+            )
         state = "confirmed" if confirm else "declined"
         if not await repo.decide(conn, appointment_id, state, by=staff_user_id, now=now):
             raise _refusal(

@@ -310,3 +310,24 @@ async def test_declining_frees_the_place(booking: AppointmentWorld) -> None:
         library, patron_id=luca, service_id=sid, starts_at=WEDNESDAY, now=NOW
     )
     assert again.state == "requested"
+
+
+async def test_a_request_whose_time_has_passed_is_not_confirmed(booking: AppointmentWorld) -> None:
+    library = booking.world.library
+    anna = await booking.patron_id("P1")
+    booked = await appointments.book(
+        library, patron_id=anna, service_id=booking.service.service_id, starts_at=WEDNESDAY,
+        now=NOW,
+    )  # fmt: skip
+    with pytest.raises(Refusal) as late:
+        await appointments.decide(
+            library, I18N, appointment_id=booked.appointment_id, confirm=True, staff_user_id=7,
+            now=WEDNESDAY,
+        )  # fmt: skip
+    assert late.value.code == "already_started"
+    assert await outbox_rows(booking) == []
+    declined = await appointments.decide(
+        library, I18N, appointment_id=booked.appointment_id, confirm=False, staff_user_id=7,
+        now=WEDNESDAY,
+    )  # fmt: skip
+    assert declined.appointment.state == "declined"
