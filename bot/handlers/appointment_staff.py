@@ -26,7 +26,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.appointments.notices import when
 from bot.handlers.context import BotApplication, BotContext, callback, keyboard, now
-from bot.handlers.staff_access import is_staff
+from bot.handlers.staff_access import is_staff, staff_chat_id, staff_translator
 from bot.i18n import Translator
 from bot.services import appointments as service
 from bot.services.errors import Refusal
@@ -35,16 +35,6 @@ log = logging.getLogger("bibliobot.appointments")
 
 GENERAL_TOPIC = 0  # stored when the staff group is not a forum: cards go to the general chat
 REFERENCE = re.compile(r"#A(\d{1,9})\b")
-
-
-def staff_chat(context: BotContext) -> int | None:
-    settings = context.bot_data.settings
-    return settings.telegram.staff_chat_id if settings is not None else None
-
-
-def staff_translator(context: BotContext) -> Translator:
-    """Cards are shared by the whole staff: the library's default language."""
-    return context.i18n.translator()
 
 
 def reference(appointment_id: int) -> str:
@@ -144,7 +134,7 @@ async def topic(context: BotContext, chat_id: int, t: Translator) -> int | None:
 
 async def post_request(context: BotContext, appointment_id: int) -> None:
     """Put a new request's card in the staff group; a topic deleted by hand is made again."""
-    chat_id = staff_chat(context)
+    chat_id = staff_chat_id(context)
     outcome = await service.staff_view(context.library, appointment_id)
     if chat_id is None or outcome is None:
         return

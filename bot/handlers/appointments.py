@@ -34,6 +34,7 @@ from bot.handlers.context import (
     now,
     who,
 )
+from bot.handlers.staff_access import staff_chat_id
 from bot.i18n import Translator
 from bot.services import appointments as service
 from bot.services.errors import Refusal
@@ -147,9 +148,7 @@ async def main_screen(
 ) -> tuple[str, InlineKeyboardMarkup]:
     library = context.library
     mine = await service.upcoming(library, patron.patron_id, now())
-    offer = (
-        await service.services_on_offer(library) if appointment_staff.staff_chat(context) else []
-    )
+    offer = await service.services_on_offer(library) if staff_chat_id(context) else []
     parts = [notice] if notice else []
     rows: list[list[InlineKeyboardButton]] = []
     if mine:
@@ -376,7 +375,7 @@ async def book(
     service_id, starts_at = number(args[0]), parse_stamp(args[1])
     if service_id is None or starts_at is None:
         return
-    if appointment_staff.staff_chat(context) is None:
+    if staff_chat_id(context) is None:
         await refuse(
             update,
             context,

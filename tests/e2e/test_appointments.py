@@ -9,29 +9,20 @@ take the first day and time the bot offers rather than a date written in advance
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
 
 import pytest
 
-from bot.app import build_application
 from bot.appointments import WeeklySlot
-from bot.handlers.context import BotApplication
-from bot.sandbox import run_emulator
 from bot.sandbox.emulator import Emulator
-from bot.sandbox.testing import format_violations
 from bot.sandbox.view import ChatMessage
 from bot.sandbox.world import Chat, User
 from bot.services import appointments, identity
 from bot.services.context import Library
-from bot.settings import load_settings
 from db.sql import fetch_all
 from db.timestamps import from_db
 from tests.e2e.conftest import BotWorld
-from tests.integration.circulation.conftest import CBNEM_BRANCHES, _world
 
 PIN = "2468"
 
@@ -52,43 +43,12 @@ class StaffWorld:
 
 
 @pytest.fixture
-async def staff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[StaffWorld]:
-    """The e2e world with a staff forum group (``staff_chat_id``) holding one librarian."""
-    monkeypatch.chdir(tmp_path)
-    for name in [name for name in os.environ if name.startswith("BIBLIOBOT_")]:
-        monkeypatch.delenv(name)
-    path = tmp_path / "bot.sqlite3"
-    world = await _world(path, "cbnem", CBNEM_BRANCHES, None)
-    async with run_emulator() as running:
-        emu = running.emulator
-        librarian = emu.add_user("Giulia", language_code="it")
-        group = emu.add_group("Staff biblioteche", forum=True, admins=[librarian.id])
-        settings = load_settings(
-            telegram={
-                "token": running.token,
-                "base_url": running.bot_api_url,
-                "staff_chat_id": group.id,
-            },
-            database={"path": str(path)},
-            library={"policy": "cbnem"},
-        )
-        app: BotApplication = build_application(settings)
-        async with app:
-            assert app.post_init is not None
-            await app.post_init(app)
-            await app.start()
-            assert app.updater is not None
-            await app.updater.start_polling(poll_interval=0, timeout=1)
-            try:
-                yield StaffWorld(BotWorld(emu, app, world), group, librarian)
-            finally:
-                await app.updater.stop()
-                await app.stop()
-                if app.post_shutdown is not None:
-                    await app.post_shutdown(app)
-                await world.store.close()
-        if emu.violations:
-            pytest.fail(format_violations(emu.violations))
+def staff(staff_bot: BotWorld) -> StaffWorld:
+    """The e2e world with the staff forum group (``staff_chat_id``); ``staff[0]`` is a
+    librarian, a plain member of the group."""
+    assert staff_bot.staff_chat_id is not None
+    chat = staff_bot.emulator.chat(staff_bot.staff_chat_id)
+    return StaffWorld(staff_bot, chat, staff_bot.staff[0])
 
 
 def now() -> datetime:
