@@ -222,10 +222,11 @@ async def choose_scope(update: Update, context: BotContext) -> None:
         return
     if context.user_data is not None:
         context.user_data.pop(DRAFT_KEY, None)
-    await render.reply(update, context, made_text(t, made, draft), after_markup(t), edit=True)
+    # Staff first: once the patron reads "sent", the card is in the staff group (or queued).
     request = await interlibrary.view(context.library, made.request_id)
     if request is not None:
         await post_card(context, request)
+    await render.reply(update, context, made_text(t, made, draft), after_markup(t), edit=True)
 
 
 def made_text(t: Translator, made: interlibrary.IllStatus, draft: Draft) -> str:

@@ -542,3 +542,25 @@ async def _notify(ill: IllWorld) -> interlibrary.Notify:
 
     context = BotContext(ill.bot.app)
     return await patron_notifier(context)
+
+
+async def test_a_card_telegram_refuses_now_is_queued_for_the_staff_group(ill: IllWorld) -> None:
+    emu = ill.emu
+    anna = await linked(ill, "0001")
+    rid = await record(ill, "Il fu Mattia Pascal", author="Pirandello, Luigi")
+    emu.inject_fault("server_error", method="sendMessage", chat_id=ill.staff_group.id)
+    sent = await ask_from_record(ill, anna, rid, "mattia pascal", "provincial")
+    assert "✅ Request sent" in sent.body  # the patron's request is taken all the same
+    rows = await ill.bot.world.store.reader.execute_fetchall(
+        "SELECT chat_id, payload FROM outbox WHERE kind = 'ill_staff_card'"
+    )
+    ((chat_id, payload),) = [(int(r[0]), json.loads(r[1])) for r in rows]
+    assert chat_id == ill.staff_group.id
+    topics = [t for t in emu.topics(ill.staff_group.id) if t.name == "Interlibrary loan"]
+    assert payload["thread_id"] == topics[0].thread_id
+    assert "Il fu Mattia Pascal" in payload["text"]
+    (request,) = await interlibrary.requests(ill.bot.world.library, card="0001")
+    assert [b["callback_data"] for b in payload["buttons"][0]] == [
+        f"ills:ord:{request.request_id}",
+        f"ills:na:{request.request_id}",
+    ]
