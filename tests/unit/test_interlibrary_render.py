@@ -79,3 +79,19 @@ def test_every_button_fits_and_staff_never_order_before_consent(
     if notice is not None:
         assert len(notice.text) <= 4096
         assert "<" not in notice.text  # what the patron typed is escaped for HTML
+
+
+def test_a_notice_speaks_the_patron_s_language_and_offers_consent_at_the_price_set() -> None:
+    priced = request(12, "awaiting_consent", 850, False, "national", "Ulysses & co")
+    italian = patron_notice(translator("it"), priced, "Montevarchi")
+    assert italian is not None
+    assert "Costa 8,50" in italian.text
+    assert "«Ulysses &amp; co»" in italian.text
+    consent = [b.callback_data for b in italian.buttons[0]]
+    assert consent == ["ill:ok:12:850", "ill:no:12"]
+    assert italian.buttons[0][0].text == "✅ Accetto di pagare 8,50\xa0€"
+    ordered = patron_notice(
+        translator("en"), request(12, "ordered", 850, True, "regional", "X"), "Montevarchi"
+    )
+    assert ordered is not None
+    assert "has been ordered from the regional network" in ordered.text
