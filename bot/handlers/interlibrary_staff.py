@@ -31,7 +31,8 @@ from bot.handlers.interlibrary_render import (
     staff_card_buttons,
     staff_card_text,
 )
-from bot.handlers.staff_access import is_staff
+from bot.handlers.staff_access import in_staff_chat, is_staff, staff_translator
+from bot.handlers.staff_access import staff_chat_id as staff_chat
 from bot.i18n import Translator
 from bot.reminders.outgoing import Button, OutgoingMessage
 from bot.services import interlibrary
@@ -46,16 +47,6 @@ log = logging.getLogger("bibliobot.ill")
 TOPIC_KEY = "ill.staff_topic_id"
 ASK_COST = 0
 STEP_NAMES = {"ord": "ordered", "arr": "arrived", "na": "not_available", "ret": "returned"}
-
-
-def staff_translator(context: BotContext) -> Translator:
-    """Staff share one card: it speaks the library's default language."""
-    return context.i18n.translator()
-
-
-def staff_chat(context: BotContext) -> int | None:
-    settings = context.bot_data.settings
-    return None if settings is None else settings.telegram.staff_chat_id
 
 
 def pays(context: BotContext, request: IllView) -> bool:
@@ -212,7 +203,6 @@ async def staff_press(update: Update, context: BotContext) -> tuple[int, str] | 
     group; otherwise answer the press with why not, and None."""
     query = update.callback_query
     user = update.effective_user
-    chat = update.effective_chat
     if query is None or user is None:
         return None
     t = staff_translator(context)
@@ -221,7 +211,7 @@ async def staff_press(update: Update, context: BotContext) -> tuple[int, str] | 
     if request_id is None:
         await query.answer()
         return None
-    if chat is None or chat.id != staff_chat(context) or not await is_staff(context, user.id):
+    if not in_staff_chat(update, context) or not await is_staff(context, user.id):
         await query.answer(t.gettext("Only the library's staff can do this."), show_alert=True)
         return None
     return request_id, pieces[1]
