@@ -34,6 +34,7 @@ from bot.handlers import (
 )
 from bot.handlers.context import BotApplication, BotContext, BotData
 from bot.i18n import N_, I18n, Translator
+from bot.reminders import schedule
 from bot.services.context import Library
 from bot.settings import ConfigError, Settings
 from db.store import Store
@@ -110,6 +111,8 @@ async def on_start(app: BotApplication) -> None:
     app.bot_data.library = Library.from_settings(store, settings)
     app.bot_data.i18n = I18n.from_settings(settings)
     await register_commands(app, app.bot_data.i18n)
+    # The notice cycles: a tick that runs what is due, the missed days first (catch-up).
+    schedule.start(app)
 
 
 async def register_commands(app: BotApplication, i18n: I18n) -> None:

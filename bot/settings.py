@@ -15,7 +15,7 @@ import os
 import tomllib
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -128,6 +128,10 @@ class RemindersSettings(_Section):
         default_factory=lambda: ["first_day", "grace_end", "suspension"]
     )
     cycle_hour: time = time(9, 0)
+    # A cycle may run at its own hour: {holds = "08:30"}; the others run at cycle_hour.
+    cycle_hours: dict[Literal["reminders", "overdue", "holds"], time] = Field(default_factory=dict)
+    # The reminder before a ready hold's last pickup day (0: none).
+    hold_reminder_days_before: int = Field(default=1, ge=0, le=14)
     quiet_hours_start: time = time(21, 0)
     quiet_hours_end: time = time(8, 0)
     max_notice_age_days: int = Field(default=7, ge=1, le=90)

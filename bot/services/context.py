@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ import aiosqlite
 
 from bot.circulation import CalendarError, LibraryCalendar, Policy, load_policy
 from bot.services.errors import Refusal
-from bot.settings import Settings
+from bot.settings import RemindersSettings, Settings
 from db import circulation as repo
 from db.calendar import load_calendar
 from db.store import Store
@@ -31,17 +31,21 @@ class Library:
     store: Store
     policy: Policy
     zone: ZoneInfo
+    # The file's reminder timing; administrators' changes in the store win (bot.reminders).
+    reminders: RemindersSettings = field(default_factory=RemindersSettings)
 
     @classmethod
     def from_settings(cls, store: Store, settings: Settings) -> Library:
-        return cls(store, load_policy(settings.library.policy), settings.library.zone)
+        return cls(
+            store, load_policy(settings.library.policy), settings.library.zone, settings.reminders
+        )
 
     @asynccontextmanager
     async def moment(self, now: datetime) -> AsyncIterator[Moment]:
         """One operation: a write transaction and everything it decides on."""
         async with self.store.transaction() as conn:
             calendar = await load_calendar(conn, self.zone)
-            yield Moment(conn, self.policy, calendar, now)
+            yield Moment(conn, self.policy, calendar, now, self.reminders)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,7 @@ class Moment:
     policy: Policy
     calendar: LibraryCalendar
     now: datetime
+    reminders: RemindersSettings = field(default_factory=RemindersSettings)
 
     @property
     def today(self) -> date:

@@ -197,37 +197,47 @@ async def expire_pickups(library: Library, *, now: datetime) -> list[Expiry]:
     """Release the ready holds whose last pickup day has passed (G13, C4): the copy goes to the
     next in the queue, who is then told, as is the patron who missed it (reminders)."""
     async with library.moment(now) as moment:
-        expired: list[Expiry] = []
-        for hold in await repo.ready_holds_expired(moment.conn, moment.today):
-            await repo.set_hold_state(
-                moment.conn,
+        return await expire_pickups_in(moment)
+
+
+async def expire_pickups_in(moment: Moment) -> list[Expiry]:
+    """:func:`expire_pickups` inside the caller's operation (the holds cycle's transaction)."""
+    expired: list[Expiry] = []
+    for hold in await repo.ready_holds_expired(moment.conn, moment.today):
+        await repo.set_hold_state(
+            moment.conn,
+            hold.hold_id,
+            HoldState.EXPIRED,
+            item_id=hold.item_id,
+            ready_on=hold.ready_on,
+            expires_on=hold.facts.expires_on,
+            closed_at=moment.now,
+        )
+        routed = await _release(moment, hold)
+        expired.append(
+            Expiry(
                 hold.hold_id,
-                HoldState.EXPIRED,
-                item_id=hold.item_id,
-                ready_on=hold.ready_on,
-                expires_on=hold.facts.expires_on,
-                closed_at=now,
+                hold.patron_id,
+                hold.record_id,
+                hold.title,
+                routed.hold_id if routed else None,
+                routed.action if routed else None,
             )
-            routed = await _release(moment, hold)
-            expired.append(
-                Expiry(
-                    hold.hold_id,
-                    hold.patron_id,
-                    hold.record_id,
-                    hold.title,
-                    routed.hold_id if routed else None,
-                    routed.action if routed else None,
-                )
-            )
-        return expired
+        )
+    return expired
 
 
 async def receive_transits(library: Library, *, now: datetime) -> list[Routed]:
     """Copies due to arrive by today are at their destination (N1): ready for their hold, or
     on the shelf. (Scanning a copy on arrival does the same for that copy at once.)"""
     async with library.moment(now) as moment:
-        try:
-            arriving = await repo.copies_arriving(moment.conn, moment.today)
-            return [await arrive(moment, copy) for copy in arriving]
-        except CalendarError as error:
-            raise calendar_refusal(error) from error
+        return await receive_transits_in(moment)
+
+
+async def receive_transits_in(moment: Moment) -> list[Routed]:
+    """:func:`receive_transits` inside the caller's operation (the holds cycle's transaction)."""
+    try:
+        arriving = await repo.copies_arriving(moment.conn, moment.today)
+        return [await arrive(moment, copy) for copy in arriving]
+    except CalendarError as error:
+        raise calendar_refusal(error) from error

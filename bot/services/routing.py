@@ -14,6 +14,7 @@ from datetime import date
 from bot.catalog.model import ItemStatus
 from bot.circulation import CalendarError, HoldState, pickup_deadline
 from bot.circulation.returns import ReturnAction, route_returned_item
+from bot.reminders import pickup as pickup_notices
 from bot.services.context import Moment, calendar_refusal
 from bot.services.errors import Refusal
 from db import circulation as repo
@@ -53,6 +54,7 @@ async def route_copy(moment: Moment, copy: repo.CopyRow, at_branch: str) -> Rout
         raise calendar_refusal(error) from error
     destination = await repo.branch_id(moment.conn, routing.destination)
     assert destination is not None
+    ready: int | None = None
     if routing.action is ReturnAction.HOLD_READY:
         assert routing.hold_id is not None
         await repo.set_hold_state(
@@ -64,6 +66,7 @@ async def route_copy(moment: Moment, copy: repo.CopyRow, at_branch: str) -> Rout
             expires_on=routing.pickup_expires_on,
         )
         status = ItemStatus.ON_HOLD_SHELF
+        ready = routing.hold_id
     elif routing.action is ReturnAction.HOLD_IN_TRANSIT:
         assert routing.hold_id is not None
         await repo.set_hold_state(
@@ -87,6 +90,9 @@ async def route_copy(moment: Moment, copy: repo.CopyRow, at_branch: str) -> Rout
         arrives_on=routing.arrives_on if status is ItemStatus.IN_TRANSIT else None,
         now=moment.now,
     )
+    if ready is not None:
+        # rule G13 / C4: the patron is told in the same transaction that keeps the copy.
+        await pickup_notices.announce_ready(moment, [ready])
     travelling = status is ItemStatus.IN_TRANSIT
     return Routed(
         action=routing.action.value,
@@ -130,6 +136,7 @@ async def arrive(moment: Moment, copy: repo.CopyRow) -> Routed:
         arrives_on=None,
         now=moment.now,
     )
+    await pickup_notices.announce_ready(moment, [hold.hold_id])  # rule G13 / C4
     return Routed(
         action="hold_ready",
         barcode=copy.barcode,

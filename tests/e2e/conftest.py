@@ -19,6 +19,7 @@ import pytest
 from bot.app import build_application
 from bot.circulation import PatronCategory
 from bot.handlers.context import BotApplication
+from bot.reminders import schedule
 from bot.sandbox import RunningEmulator, run_emulator
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.testing import format_violations
@@ -93,6 +94,7 @@ async def _running_bot(
         async with app:
             assert app.post_init is not None
             await app.post_init(app)
+            stop_cycles(app)  # the tests here act at the real time: no cycle runs behind them
             await app.start()
             assert app.updater is not None
             await app.updater.start_polling(poll_interval=0, timeout=1)
@@ -106,6 +108,13 @@ async def _running_bot(
                 await world.store.close()
         if emulator.violations:
             pytest.fail(format_violations(emulator.violations))
+
+
+def stop_cycles(app: BotApplication) -> None:
+    """Remove the reminder cycles' tick (tests that need a cycle run it themselves)."""
+    assert app.job_queue is not None
+    for job in app.job_queue.get_jobs_by_name(schedule.JOB_NAME):
+        job.schedule_removal()
 
 
 def _application(running: RunningEmulator, path: Path, staff_chat_id: int | None) -> BotApplication:

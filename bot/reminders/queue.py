@@ -1,0 +1,108 @@
+"""Writing a decided notice: the outbox row and the ledger entries, in the caller's transaction.
+
+``not_before`` is the decision instant moved out of the quiet hours; ``expires_at`` is the
+maximum age (Evergreen's max_delay) or the moment the notice stops being true, whichever comes
+first (a "due on Friday" reminder is stale once the due-day reminder is due). A notice decided
+for a day already past its expiry (catch-up after an outage) is written and at once recorded as
+expired, so nothing is lost silently: the outbox says what was never worth sending.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+
+from bot.i18n import I18n, Translator
+from bot.reminders.outgoing import OutgoingMessage
+from bot.reminders.quiet import next_allowed
+from bot.reminders.timing import Timing
+from bot.settings import SUPPORTED_LANGUAGES
+from db import notices
+from db.notices import Recipient
+from db.outbox import NewNotice, dedupe_key, enqueue
+
+LedgerEntry = tuple[str, str, str]  # (kind, subject, level)
+
+
+@cache
+def _i18n(zone_key: str) -> I18n:
+    return I18n(languages=SUPPORTED_LANGUAGES, default_language="it", timezone=zone_key)
+
+
+def translator_for(language: str, zone_key: str) -> Translator:
+    """The patron's stored language (patrons.language), dates in the library's time zone."""
+    return _i18n(zone_key).translator(language)
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One cycle pass (or one trapping at the desk): what every notice it writes shares."""
+
+    conn: aiosqlite.Connection
+    timing: Timing
+    zone_key: str
+    today: date  # the day the decision is for (a missed day during catch-up)
+    at: datetime  # the decision instant (that day at the cycle's hour)
+    real_now: datetime  # when it is actually written
+
+    def translator(self, recipient: Recipient) -> Translator:
+        return translator_for(recipient.language, self.zone_key)
+
+    def start_of(self, day: date) -> datetime:
+        """Midnight at the start of ``day``, library time."""
+        return datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(self.zone_key))
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    outbox_id: int | None  # None: the same digest was already queued (a rerun)
+    expired: bool
+
+
+def digest_key(recipient: Recipient, kind: str, entries: Sequence[LedgerEntry], day: date) -> str:
+    """One digest per patron, kind and day, told apart by the items it carries: a rerun finds
+    no new items and writes nothing; new items later the same day make a new digest."""
+    items = "|".join(sorted(f"{subject}/{level}" for _, subject, level in entries))
+    digest = hashlib.sha256(items.encode()).hexdigest()[:12]
+    return dedupe_key(recipient.patron_id, kind, "digest", digest, day)
+
+
+async def queue(
+    run: Run,
+    recipient: Recipient,
+    kind: str,
+    message: OutgoingMessage,
+    entries: Sequence[LedgerEntry],
+    *,
+    valid_until: datetime | None = None,
+) -> Queued:
+    """Queue ``message`` for ``recipient`` and mark ``entries`` as told, together."""
+    not_before = next_allowed(run.at, run.timing.quiet, ZoneInfo(run.zone_key))
+    expires_at = not_before + timedelta(days=run.timing.max_notice_age_days)
+    if valid_until is not None:
+        expires_at = min(expires_at, valid_until)
+    outbox_id = await enqueue(
+        run.conn,
+        NewNotice(
+            dedupe_key=digest_key(recipient, kind, entries, run.today),
+            patron_id=recipient.patron_id,
+            kind=kind,
+            payload=message.to_payload(),
+            not_before=not_before,
+            expires_at=expires_at,
+        ),
+        run.real_now,
+    )
+    expired = expires_at <= run.real_now
+    if outbox_id is not None and expired:
+        await notices.expire_notice(run.conn, outbox_id, "decided after it stopped being useful")
+    await notices.note(
+        run.conn, entries, patron_id=recipient.patron_id, outbox_id=outbox_id, day=run.today
+    )
+    return Queued(outbox_id, expired)
