@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli import (
         appointment_commands,
         catalog_commands,
+        cycle_commands,
         demo_command,
         desk_commands,
         run_command,
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     catalog_commands.register(commands)
     desk_commands.register(commands)
     appointment_commands.register(commands)
+    cycle_commands.register(commands)
     run_command.register(commands)
     demo_command.register(commands)
     return parser

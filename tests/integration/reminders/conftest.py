@@ -9,8 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.services import loans
-from db import identity
 from db import circulation as repo
+from db import identity
 from db.timestamps import from_db
 from tests.integration.circulation.conftest import World, at, cbnem, ginestra
 

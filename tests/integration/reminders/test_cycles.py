@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.reminders import timing
 from bot.reminders.cycles import run_cycle
-from bot.services import holds, loans
+from bot.services import loans
 from bot.services.context import Library
 from db.store import Store
 from tests.integration.circulation.conftest import ROME

@@ -1,0 +1,91 @@
+"""Catch-up after an outage (Koha's trigger_date): each missed day runs once, in order; what is
+still worth sending is queued, the rest is recorded as expired — nothing silently lost."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from bot.reminders import schedule
+from bot.reminders.cycles import last_run
+from db import settings
+from tests.integration.circulation.conftest import ROME
+from tests.integration.reminders.conftest import World, at, lend, linked, outbox
+from tests.integration.reminders.test_cycles import due_of, local
+
+
+async def test_after_a_3_day_outage_each_missed_notice_is_sent_once_or_expired(
+    cbnem: World,
+) -> None:
+    anna = await linked(cbnem, "A1")
+    soon = await lend(cbnem, "A1", "In scadenza", "B1", at(2026, 3, 2))
+    due = await due_of(cbnem, soon)
+    bruno = await linked(cbnem, "A2")
+    late = await lend(cbnem, "A2", "In ritardo", "B2", at(2026, 3, 1))
+    due_late = await due_of(cbnem, late)
+    assert due_late == due - timedelta(days=1)
+    # The bot last ran its cycles 4 days before the due date, then was down for 3 days.
+    down_from = due - timedelta(days=4)
+    async with cbnem.store.transaction() as conn:
+        for name in ("reminders", "overdue", "holds"):
+            await settings.put(
+                conn, f"cycles.last_run.{name}", down_from.isoformat(), at(2026, 1, 1)
+            )
+    restarted = local(due, 10, 30)
+    reports = await schedule.run_due(cbnem.library, restarted)
+    days = sorted({(report.cycle, report.day) for report in reports})
+    missed = [down_from + timedelta(days=n) for n in (1, 2, 3, 4)]
+    assert days == sorted(
+        (name, day) for name in ("reminders", "overdue", "holds") for day in missed
+    )
+    for name in ("reminders", "overdue", "holds"):
+        assert await last_run(cbnem.library, name) == due
+    reminders = await outbox(cbnem, "due_reminder")
+    states = sorted((n.patron_id, n.not_before.astimezone(ROME).date(), n.state) for n in reminders)
+    # "Due on <date>" decided for days now past its use is recorded as expired; "due today"
+    # is sent; Bruno's "due today" of yesterday is expired too (his overdue notice replaces it).
+    # (His 3-days reminder fell on the last day the bot ran: not a missed day.)
+    assert states == [
+        (anna, due - timedelta(days=3), "expired"),
+        (anna, due, "pending"),
+        (bruno, due_late, "expired"),
+    ]
+    overdue = await outbox(cbnem, "overdue")
+    assert [(n.patron_id, n.state) for n in overdue] == [(bruno, "pending")]
+    # Running again (a second tick, or a restart) decides nothing new.
+    assert await schedule.run_due(cbnem.library, restarted + timedelta(minutes=1)) == []
+    assert len(await outbox(cbnem)) == len(reminders) + len(overdue)
+
+
+async def test_first_start_runs_today_only_once_its_hour_has_come(cbnem: World) -> None:
+    today = date(2026, 3, 10)
+    assert await schedule.run_due(cbnem.library, local(today, 7, 0)) == []
+    reports = await schedule.run_due(cbnem.library, local(today, 9, 1))
+    assert sorted(report.cycle for report in reports) == ["holds", "overdue", "reminders"]
+    assert {report.day for report in reports} == {today}
+
+
+async def test_a_new_cycle_hour_takes_effect_without_a_restart(cbnem: World) -> None:
+    from bot.reminders import timing
+
+    today = date(2026, 3, 10)
+    async with cbnem.store.transaction() as conn:
+        await timing.change(
+            conn, cbnem.library.reminders, {"holds_hour": "11:00"}, now=at(2026, 3, 9), by="t"
+        )
+    reports = await schedule.run_due(cbnem.library, local(today, 10, 0))
+    assert sorted(report.cycle for report in reports) == ["overdue", "reminders"]
+    reports = await schedule.run_due(cbnem.library, local(today, 11, 0))
+    assert [(report.cycle, report.at) for report in reports] == [("holds", local(today, 11, 0))]
+
+
+def test_missed_days_are_capped_and_ordered() -> None:
+    today = date(2026, 3, 10)
+    assert schedule.missed_days(today - timedelta(days=3), today, True) == [
+        today - timedelta(days=2),
+        today - timedelta(days=1),
+        today,
+    ]
+    assert schedule.missed_days(today - timedelta(days=1), today, False) == []
+    assert schedule.missed_days(today, today, True) == []
+    long_ago = schedule.missed_days(today - timedelta(days=400), today, True)
+    assert len(long_ago) == schedule.CATCH_UP_DAYS and long_ago[-1] == today

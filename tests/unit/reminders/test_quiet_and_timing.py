@@ -1,0 +1,100 @@
+"""Quiet hours and the administrators' timing: parsing, validation, the morning rule."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.reminders import timing
+from bot.reminders.quiet import QuietHours, next_allowed
+from bot.settings import RemindersSettings
+
+ROME = ZoneInfo("Europe/Rome")
+NIGHT = QuietHours(time(21), time(8))
+
+
+def rome(*args: int) -> datetime:
+    return datetime(*args, tzinfo=ROME)
+
+
+def test_quiet_hours_wait_for_the_morning() -> None:
+    assert next_allowed(rome(2026, 3, 10, 20, 59), NIGHT, ROME) == rome(2026, 3, 10, 20, 59)
+    assert next_allowed(rome(2026, 3, 10, 21, 0), NIGHT, ROME) == rome(2026, 3, 11, 8, 0)
+    assert next_allowed(rome(2026, 3, 11, 3, 0), NIGHT, ROME) == rome(2026, 3, 11, 8, 0)
+    assert next_allowed(rome(2026, 3, 11, 8, 0), NIGHT, ROME) == rome(2026, 3, 11, 8, 0)
+    # The night summer time starts (29 March 2026): still 08:00 local.
+    assert next_allowed(rome(2026, 3, 28, 23, 0), NIGHT, ROME) == rome(2026, 3, 29, 8, 0)
+    lunch = QuietHours(time(13), time(14))
+    assert next_allowed(rome(2026, 3, 10, 13, 30), lunch, ROME) == rome(2026, 3, 10, 14, 0)
+    off = QuietHours(time(0), time(0))
+    assert next_allowed(rome(2026, 3, 10, 3, 0), off, ROME) == rome(2026, 3, 10, 3, 0)
+
+
+@given(
+    st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1)),
+    st.times(),
+    st.times(),
+)
+def test_next_allowed_is_never_quiet_and_never_a_day_late(
+    naive: datetime, start: time, end: time
+) -> None:
+    quiet = QuietHours(start.replace(microsecond=0), end.replace(microsecond=0))
+    instant = naive.replace(tzinfo=UTC)
+    allowed = next_allowed(instant, quiet, ROME)
+    assert allowed >= instant
+    assert allowed - instant <= timedelta(hours=25)  # 24 h, plus a DST hour
+    local = allowed.astimezone(ROME).time().replace(tzinfo=None)
+    assert not quiet.contains(local)
+
+
+def test_timing_defaults_come_from_the_config_file() -> None:
+    config = RemindersSettings(due_offsets_days=[7, 1], cycle_hours={"holds": time(8, 30)})
+    current = timing.defaults(config)
+    assert current.due_offsets_days == (7, 1)
+    assert current.cycle_hour("holds") == time(8, 30)
+    assert current.cycle_hour("reminders") == time(9)
+    assert current.as_text()["quiet_hours"] == "21:00-08:00"
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "code", "usage"),
+    [
+        ("due_offset", "3", "unknown_setting", True),
+        ("due_offsets", "3,x", "bad_offsets", True),
+        ("due_offsets", "31", "offset_range", False),
+        ("overdue_levels", "first_day,never", "bad_level", True),
+        ("reminders_hour", "9", "bad_time", True),
+        ("reminders_hour", "25:00", "bad_time", False),
+        ("quiet_hours", "21", "bad_quiet_hours", True),
+        ("max_notice_age_days", "0", "days_range", False),
+        ("hold_reminder_days", "-1", "bad_days", True),
+    ],
+)
+def test_a_wrong_value_names_its_reason(key: str, text: str, code: str, usage: bool) -> None:
+    with pytest.raises(timing.TimingError) as raised:
+        timing.parse_value(key, text)
+    assert (raised.value.code, raised.value.usage) == (code, usage)
+    assert raised.value.english  # a sentence, with its fields filled in
+
+
+def test_values_are_normalised() -> None:
+    assert timing.parse_value("due_offsets", " 0, 3 ,3 ") == [3, 0]
+    assert timing.parse_value("due_offsets", "none") == []
+    assert timing.parse_value("overdue_levels", "suspension,first_day") == [
+        "first_day",
+        "suspension",
+    ]
+    assert timing.parse_value("quiet_hours", "22:00-7:30") == ["22:00", "07:30"]
+    assert timing.parse_value("quiet_hours", "off") == ["00:00", "00:00"]
+
+
+def test_a_cycle_hour_inside_the_quiet_hours_is_refused() -> None:
+    base = timing.defaults(RemindersSettings())
+    with pytest.raises(timing.TimingError) as raised:
+        timing.check(timing.apply(base, {"overdue_hour": "22:30"}))
+    assert raised.value.code == "hour_in_quiet_hours"
+    timing.check(timing.apply(base, {"overdue_hour": "22:30", "quiet_hours": ["23:00", "07:00"]}))
