@@ -88,4 +88,5 @@ def test_missed_days_are_capped_and_ordered() -> None:
     assert schedule.missed_days(today - timedelta(days=1), today, False) == []
     assert schedule.missed_days(today, today, True) == []
     long_ago = schedule.missed_days(today - timedelta(days=400), today, True)
-    assert len(long_ago) == schedule.CATCH_UP_DAYS and long_ago[-1] == today
+    assert len(long_ago) == schedule.CATCH_UP_DAYS
+    assert long_ago[-1] == today

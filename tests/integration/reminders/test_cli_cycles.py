@@ -42,7 +42,8 @@ def test_cycle_run_previews_then_queues_once(
     desk, due = scene(tmp_path, monkeypatch)
     at = f"{due - timedelta(days=3)}T09:00"
     preview = desk.ok("cycle", "run", "reminders", "--at", at, "--dry-run")
-    assert preview["cycle"] == "reminders" and preview["queued"] == 0
+    assert preview["cycle"] == "reminders"
+    assert preview["queued"] == 0
     assert preview["at"].startswith(str(due - timedelta(days=3)))
     (notice,) = preview["notices"]
     assert (notice["card"], notice["kind"]) == ("1001", "due_reminder")
@@ -52,7 +53,9 @@ def test_cycle_run_previews_then_queues_once(
     assert desk.ok("cycle", "run", "all", "--at", at)["queued"] == 0
     assert outbox_count(tmp_path) == 1
     text = desk.run("cycle", "run", "overdue", "--at", f"{due + timedelta(days=1)}T09:00")
-    assert text.returncode == 0 and "overdue for" in text.stdout and "queued 1" in text.stdout
+    assert text.returncode == 0
+    assert "overdue for" in text.stdout
+    assert "queued 1" in text.stdout
 
 
 def test_settings_reminders_show_and_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,7 +79,8 @@ def test_settings_reminders_show_and_set(tmp_path: Path, monkeypatch: pytest.Mon
 
     assert desk.refused("settings", "reminders", "set", "due_offsets=40")["error"] == "offset_range"
     late = desk.refused("settings", "reminders", "set", "reminders_hour=23:00")
-    assert late["error"] == "hour_in_quiet_hours" and "22:00-07:00" in late["message"]
+    assert late["error"] == "hour_in_quiet_hours"
+    assert "22:00-07:00" in late["message"]
     for bad in ("nonsense=1", "due_offsets=tre", "quiet_hours=sempre", "due_offsets"):
         result = desk.run("settings", "reminders", "set", bad)
         assert result.returncode == 2, (bad, result.stderr)
@@ -84,6 +88,5 @@ def test_settings_reminders_show_and_set(tmp_path: Path, monkeypatch: pytest.Mon
     # The refusals changed nothing; "default" goes back to the configuration file.
     assert desk.ok("settings", "reminders", "show")["values"]["due_offsets"] == "5,1"
     back = desk.ok("settings", "reminders", "set", "due_offsets=default")
-    assert back["values"]["due_offsets"] == "3,0" and back["set_by_administrators"] == [
-        "quiet_hours"
-    ]
+    assert back["values"]["due_offsets"] == "3,0"
+    assert back["set_by_administrators"] == ["quiet_hours"]

@@ -95,12 +95,14 @@ async def test_G15_three_loans_due_make_one_digest(cbnem: World) -> None:
     ]
     due = await due_of(cbnem, ids[0])
     report = await run_cycle(cbnem.library, "reminders", at=local(due - timedelta(days=3)))
-    assert report.queued == 1 and len(report.notices[0].items) == 3
+    assert report.queued == 1
+    assert len(report.notices[0].items) == 3
     (notice,) = await outbox(cbnem, "due_reminder")
     for title in ("Uno", "Due", "Tre"):
         assert title in notice.text
     assert {f"renew:{loan_id}" for loan_id in ids} <= set(notice.callbacks)
-    assert "renew:all" in notice.callbacks and "loans:list" in notice.callbacks
+    assert "renew:all" in notice.callbacks
+    assert "loans:list" in notice.callbacks
 
 
 async def test_a_cycle_run_twice_or_by_two_processes_queues_one_notice(
@@ -138,7 +140,8 @@ async def test_a_new_loan_on_another_day_gets_its_own_notice(cbnem: World) -> No
     report = await run_cycle(cbnem.library, "reminders", at=local(due_2 - timedelta(days=3)))
     assert [item["loan_id"] for item in report.notices[0].items] == [second]
     notices = await outbox(cbnem, "due_reminder")
-    assert len(notices) == 2 and "Primo" not in notices[1].text
+    assert len(notices) == 2
+    assert "Primo" not in notices[1].text
 
 
 async def test_a_renewed_loan_is_reminded_again_of_its_new_due_date(cbnem: World) -> None:
