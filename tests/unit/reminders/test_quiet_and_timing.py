@@ -17,8 +17,8 @@ ROME = ZoneInfo("Europe/Rome")
 NIGHT = QuietHours(time(21), time(8))
 
 
-def rome(*args: int) -> datetime:
-    return datetime(*args, tzinfo=ROME)
+def rome(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=ROME)
 
 
 def test_quiet_hours_wait_for_the_morning() -> None:
