@@ -1,14 +1,17 @@
-"""``bibliobot db upgrade`` and ``bibliobot branch add`` (``branch hours``: calendar_commands)."""
+"""``bibliobot db upgrade|backup`` and ``bibliobot branch add`` (``branch hours``: elsewhere)."""
 
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from bot.cli import calendar_commands
 from bot.cli.common import EXIT_OK, Refused, emit_json, now_or_at
 from bot.settings import Settings
 from db import catalog as catalog_repo
+from db.backup import BackupError, backup_store
 from db.store import Store
 
 Subparsers = Any  # argparse's _SubParsersAction is private
@@ -20,6 +23,16 @@ def register(commands: Subparsers) -> None:
     upgrade = db_actions.add_parser("upgrade", help="apply pending migrations")
     upgrade.add_argument("--json", action="store_true")
     upgrade.set_defaults(handler=db_upgrade)
+    backup = db_actions.add_parser(
+        "backup", help="copy the database while the bot runs (SQLite's online backup)"
+    )
+    backup.add_argument(
+        "target",
+        type=Path,
+        help="the new file, or a folder to put bibliobot-YYYYMMDD-HHMMSS.sqlite3 in",
+    )
+    backup.add_argument("--json", action="store_true")
+    backup.set_defaults(handler=db_backup)
 
     branch = commands.add_parser("branch", help="library branches")
     branch_actions = branch.add_subparsers(dest="branch_command", metavar="ACTION", required=True)
@@ -43,6 +56,23 @@ async def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{path}: applied migrations {', '.join(map(str, applied))}; now at {version}")
     else:
         print(f"{path}: up to date (schema version {version})")
+    return EXIT_OK
+
+
+def db_backup(args: argparse.Namespace, settings: Settings) -> int:
+    """Plain, not async: the copy is one blocking SQLite call, nothing else runs meanwhile."""
+    target: Path = args.target
+    if target.is_dir():
+        stamp = datetime.now(UTC).astimezone(settings.library.zone).strftime("%Y%m%d-%H%M%S")
+        target = target / f"bibliobot-{stamp}.sqlite3"
+    try:
+        made = backup_store(settings.database.path, target)
+    except BackupError as error:
+        raise Refused(error.code, str(error)) from error
+    if args.json:
+        emit_json(made.as_json())
+    else:
+        print(f"backup: {made.path} ({made.bytes} bytes, schema version {made.schema_version})")
     return EXIT_OK
 
 
