@@ -83,14 +83,15 @@ async def page(tmp_path: Path) -> AsyncIterator[Page]:
 class Steps:
     """The page as a person uses it, with a screenshot after each step."""
 
-    def __init__(self, page: Page) -> None:
+    def __init__(self, page: Page, name: str) -> None:
         self.page = page
+        self.name = name
         self.shots = 0
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
 
     async def shot(self, name: str) -> Path:
         self.shots += 1
-        path = ARTIFACTS / f"{self.shots:02d}-{name}.png"
+        path = ARTIFACTS / f"{self.name}-{self.shots:02d}-{name}.png"
         await self.page.screenshot(path=str(path))
         return path
 
@@ -113,7 +114,7 @@ class Steps:
 async def test_a_patron_links_her_card_searches_reserves_and_renews(
     demo: RunningDemo, page: Page
 ) -> None:
-    steps = Steps(page)
+    steps = Steps(page, "patron")
     await page.goto(demo.url)
     await expect(page.locator("body[data-ready='1']")).to_have_count(1, timeout=WAIT_MS)
     await expect(page.locator("#patron-tabs button.active")).to_contain_text(ANNA.card)
@@ -152,3 +153,49 @@ async def test_a_patron_links_her_card_searches_reserves_and_renews(
     if os.environ.get("BIBLIOBOT_README_SCREENSHOT"):
         README_SHOT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(final, README_SHOT)
+
+
+async def test_inline_mode_files_and_formatting(demo: RunningDemo, page: Page) -> None:
+    steps = Steps(page, "inline")
+    await page.goto(demo.url)
+    await expect(page.locator("body[data-ready='1']")).to_have_count(1, timeout=WAIT_MS)
+    anna = demo.info["patrons"][0]["user_id"]
+
+    # Inline mode: "@bot title" lists the bot's results; choosing one posts it via the bot.
+    await steps.say(f"@{demo.info['bot']['username']} cecità")
+    result = page.locator("#inline-results button", has_text="Cecità").first
+    await expect(result).to_be_visible(timeout=WAIT_MS)
+    await result.click()
+    posted = page.locator("#patron-messages .msg", has_text="via @")
+    await expect(posted).to_have_count(1, timeout=WAIT_MS)
+    # Its button is a deep link to the bot: as in Telegram, it opens the chat with /start.
+    await posted.locator(".keyboard a").first.click()
+    await expect(page.locator("#patron-messages .msg.mine", has_text="/start")).to_have_count(
+        1, timeout=WAIT_MS
+    )
+
+    # A file the bot sends (an appointment's .ics) is a download from the emulator's store.
+    await steps.say("/start")
+    await steps.expect_bot("Italiano")
+    ics = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
+    await demo.app.bot.send_document(anna, ics, filename="appuntamento.ics", caption="📅")
+    link = page.locator("#patron-messages a.file", has_text="appuntamento.ics")
+    await expect(link).to_be_visible(timeout=WAIT_MS)
+    href = await link.get_attribute("href")
+    assert href is not None
+    response = await page.request.get(demo.url.rstrip("/") + href)
+    assert await response.body() == ics
+    await steps.shot("inline-and-file")
+
+    # Entities (UTF-16 offsets: the emoji counts two) become nested HTML; text is escaped.
+    html = await page.evaluate(
+        """() => entitiesToHtml("📚 Libro <1> link", [
+            {type: "bold", offset: 0, length: 8},
+            {type: "italic", offset: 3, length: 5},
+            {type: "text_link", offset: 13, length: 4, url: "https://example.org/"},
+        ])"""
+    )
+    assert html == (
+        '<b>📚 <i>Libro</i></b> &lt;1&gt; <a href="https://example.org/" target="_blank"'
+        ' rel="noopener">link</a>'
+    )

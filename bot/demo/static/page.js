@@ -350,11 +350,28 @@ function follow() {
   source.onerror = () => { source.close(); setTimeout(() => { follow(); refresh(); }, 1000); };
 }
 
+function deepLink(href) {
+  // https://t.me/<bot>?start=PARAM: Telegram opens the bot's chat and sends /start PARAM.
+  try {
+    const url = new URL(href);
+    const bot = page.info.bot.username.toLowerCase();
+    if (url.hostname !== "t.me" || url.pathname.slice(1).toLowerCase() !== bot) return null;
+    const start = url.searchParams.get("start");
+    return start ? `/start ${start}` : "/start";
+  } catch (error) {
+    return null;
+  }
+}
+
 function onClick(event) {
   const target = event.target.closest("button, a");
   if (!target) return;
   const p = page.patron;
-  if (target.dataset.press !== undefined) {
+  const link = target.tagName === "A" ? deepLink(target.href) : null;
+  if (link) {
+    event.preventDefault();
+    act("send_text", { user_id: p.user_id, text: link });
+  } else if (target.dataset.press !== undefined) {
     const inStaff = target.closest("#staff-messages");
     const user = inStaff ? page.info.staff.user_id : p.user_id;
     const chat = inStaff ? page.info.staff.chat_id : p.user_id;
