@@ -69,6 +69,8 @@ def build_page_app(emulator: Emulator, info: JsonDict, clock: ClockJump | None) 
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket on ``port``, or on a free port when that one is taken."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # A demo restarted at once finds its port in TIME_WAIT: that is not "taken".
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
     except OSError:

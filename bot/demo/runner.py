@@ -8,6 +8,8 @@ administrator made in the emulator; nothing of the bot knows it is a demo.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -125,6 +127,13 @@ async def serve_forever(base: Settings, *, path: Path, host: str, port: int) -> 
     def show(library: DemoLibrary) -> None:
         print(library.banner(), flush=True)
 
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        # Stop as cleanly on `kill` as on Ctrl-C: the bot stops, then the page and emulator.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
     async with running_demo(base, path=path, host=host, port=port, on_library=show) as demo:
         print(f"\nChat page: {demo.url}   (Ctrl-C to stop)", flush=True)
-        await asyncio.Event().wait()
+        await stop.wait()
+    print("demo stopped", flush=True)
