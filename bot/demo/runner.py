@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import build_application
+from bot.demo.clock import clock_for
 from bot.demo.library import DemoLibrary, build_demo_library
-from bot.demo.page import ClockJump, build_page_app, serve_page
+from bot.demo.page import build_page_app, serve_page
 from bot.handlers.context import BotApplication
 from bot.sandbox import RunningEmulator, run_emulator
 from bot.settings import DatabaseSettings, LibrarySettings, Settings, TelegramSettings
@@ -115,12 +116,6 @@ async def running_demo(
                 await app.stop()
                 if app.post_shutdown is not None:
                     await app.post_shutdown(app)
-
-
-def clock_for(app: BotApplication) -> ClockJump | None:
-    """Running the scheduled cycles at a chosen date: not in this build yet."""
-    del app
-    return None
 
 
 async def serve_forever(base: Settings, *, path: Path, host: str, port: int) -> None:

@@ -1,0 +1,66 @@
+"""The demo's clock: jumping to a later day runs the notice cycles as on that day."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.demo.library import ANNA
+from bot.demo.runner import RunningDemo, running_demo
+from bot.sandbox.testing import format_violations
+from bot.services import identity
+from bot.settings import load_settings
+
+
+@pytest.fixture
+async def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[RunningDemo]:
+    monkeypatch.chdir(tmp_path)
+    for name in [name for name in os.environ if name.startswith("BIBLIOBOT_")]:
+        monkeypatch.delenv(name)
+    async with running_demo(load_settings(), path=tmp_path / "demo.sqlite3", port=0) as running:
+        yield running
+    if running.sandbox.emulator.violations:
+        pytest.fail(format_violations(running.sandbox.emulator.violations))
+
+
+async def jump(demo: RunningDemo, day: str) -> dict[str, object]:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{demo.url}demo/clock", json={"date": day}) as response,
+    ):
+        body: dict[str, object] = await response.json()
+    assert body["ok"] is True, body
+    result = body["result"]
+    assert isinstance(result, dict)
+    return result
+
+
+async def test_three_days_later_the_loan_due_then_is_reminded(demo: RunningDemo) -> None:
+    library = demo.app.bot_data.library
+    assert library is not None
+    anna = demo.info["patrons"][0]["user_id"]
+    await identity.link_with_pin(
+        library,
+        telegram_user_id=anna,
+        chat_id=anna,
+        card=ANNA.card,
+        pin=ANNA.pin,
+        now=datetime.now(UTC),
+    )
+    later = (demo.library.today + timedelta(days=3)).isoformat()
+    result = await jump(demo, later)
+    assert later in result["days"]  # type: ignore[operator]
+    assert int(result["queued"]) >= 1  # type: ignore[call-overload]
+    rows = await library.store.reader.execute_fetchall(
+        "SELECT o.kind FROM outbox o JOIN patrons p ON p.id = o.patron_id WHERE p.card = ?",
+        (ANNA.card,),
+    )
+    assert rows
+    # Asking again for the same day decides nothing twice.
+    again = await jump(demo, later)
+    assert again["queued"] == 0
