@@ -23,6 +23,7 @@ from bot.handlers import (
     account,
     appointment_staff,
     appointments,
+    delivery,
     desk,
     errors,
     holds,
@@ -35,6 +36,7 @@ from bot.handlers import (
 from bot.handlers.context import BotApplication, BotContext, BotData
 from bot.i18n import N_, I18n, Translator
 from bot.reminders import schedule
+from bot.reminders.dispatch_job import start_dispatching, stop_dispatching
 from bot.services.context import Library
 from bot.settings import ConfigError, Settings
 from db.store import Store
@@ -89,6 +91,7 @@ def build_application(settings: Settings) -> BotApplication:
     )
     app.bot_data.settings = settings
     errors.register(app)
+    delivery.register(app)  # group -1: sees every update first
     # Conversations and commands first; free text as a catalog search last (search.register).
     start.register(app)
     interlibrary_staff.register(app)  # its cost dialogue first: a staff answer in the group
@@ -104,7 +107,8 @@ def build_application(settings: Settings) -> BotApplication:
 
 
 async def on_start(app: BotApplication) -> None:
-    """Open the store and the translations; tell Telegram the commands in every language."""
+    """Open the store and the translations; tell Telegram the commands in every language;
+    start draining the outbox."""
     settings = app.bot_data.settings
     assert settings is not None, "build_application sets the settings"
     store = await Store.open(settings.database.path)
@@ -113,6 +117,7 @@ async def on_start(app: BotApplication) -> None:
     await register_commands(app, app.bot_data.i18n)
     # The notice cycles: a tick that runs what is due, the missed days first (catch-up).
     schedule.start(app)
+    start_dispatching(app)
 
 
 async def register_commands(app: BotApplication, i18n: I18n) -> None:
@@ -153,6 +158,7 @@ async def register_staff_commands(app: BotApplication, i18n: I18n, chat_id: int)
 
 
 async def on_stop(app: BotApplication) -> None:
+    await stop_dispatching(app)
     library = app.bot_data.library
     if library is not None:
         await library.store.close()

@@ -21,6 +21,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.handlers.staff_cache import StaffCache
 from bot.i18n import I18n, Translator
+from bot.reminders.dispatcher import Dispatcher
 from bot.services import identity
 from bot.services.context import Library
 from bot.settings import Settings
@@ -38,6 +39,7 @@ class BotData:
     i18n: I18n | None = None
     # Who is staff, answered by the staff group and kept for a minute (staff_access).
     staff: StaffCache = field(default_factory=StaffCache)
+    dispatcher: Dispatcher | None = None  # the outbox's sender, started with the application
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):

@@ -1,0 +1,168 @@
+"""The running bot sends the outbox: a notice queued by another process goes out within
+``[reminders] dispatch_interval_seconds``; one queued in-process goes out at once when nudged;
+a patron who blocked the bot gets nothing until she writes to it again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_application
+from bot.handlers.context import BotApplication
+from bot.reminders.dispatch_job import nudge
+from bot.reminders.outgoing import OutgoingMessage
+from bot.sandbox import run_emulator
+from bot.sandbox.emulator import Emulator
+from bot.sandbox.testing import format_violations
+from bot.settings import load_settings
+from db.sql import fetch_one
+from db.store import Store
+from tests.integration.dispatch.support import Patron, add_patrons, queue_one, rows
+
+
+@dataclass
+class Running:
+    emulator: Emulator
+    app: BotApplication
+    path: Path
+
+    @property
+    def store(self) -> Store:
+        library = self.app.bot_data.library
+        assert library is not None
+        return library.store
+
+
+async def _running(tmp_path: Path, interval: int) -> AsyncIterator[Running]:
+    path = tmp_path / "bot.sqlite3"
+    async with run_emulator() as sandbox:
+        settings = load_settings(
+            telegram={"token": sandbox.token, "base_url": sandbox.bot_api_url},
+            database={"path": str(path)},
+            library={"policy": "cbnem"},
+            reminders={"dispatch_interval_seconds": interval},
+        )
+        app = build_application(settings)
+        async with app:
+            assert app.post_init is not None
+            await app.post_init(app)
+            await app.start()
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0, timeout=1)
+            try:
+                yield Running(sandbox.emulator, app, path)
+            finally:
+                await app.updater.stop()
+                await app.stop()
+                assert app.post_shutdown is not None
+                await app.post_shutdown(app)
+        if sandbox.emulator.violations:
+            pytest.fail(format_violations(sandbox.emulator.violations))
+
+
+@pytest.fixture
+async def every_second(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Running]:
+    monkeypatch.chdir(tmp_path)
+    for name in [name for name in os.environ if name.startswith("BIBLIOBOT_")]:
+        monkeypatch.delenv(name)
+    async for running in _running(tmp_path, interval=1):
+        yield running
+
+
+@pytest.fixture
+async def hourly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Running]:
+    monkeypatch.chdir(tmp_path)
+    for name in [name for name in os.environ if name.startswith("BIBLIOBOT_")]:
+        monkeypatch.delenv(name)
+    async for running in _running(tmp_path, interval=3600):
+        yield running
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], what: str, within: float = 3.0) -> None:
+    """Wait for a condition on the store (which the emulator cannot observe), polling."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {within}s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+async def test_a_notice_queued_by_another_process_is_sent_within_the_interval(
+    every_second: Running,
+) -> None:
+    emu = every_second.emulator
+    (anna,) = await add_patrons(every_second.store, 1, emulator=emu)
+    # `bibliobot cycle run` beside the bot: its own connection to the same file.
+    async with await Store.open(every_second.path) as other_process:
+        row_id = await queue_one(other_process, anna.id, OutgoingMessage(text="Scade"), key="k")
+    (sent,) = await emu.wait_for_bot_messages(anna.user_id, within=2.5)
+    assert sent.text == "Scade"
+
+    async def recorded() -> bool:
+        return (await rows(every_second.store))[row_id].state == "sent"
+
+    await eventually(recorded, "the row recorded as sent")
+
+
+async def test_a_nudge_sends_at_once(hourly: Running) -> None:
+    emu = hourly.emulator
+    (anna,) = await add_patrons(hourly.store, 1, emulator=emu)
+    await emu.wait_for_calls("setMyCommands")  # started; the tick at start found nothing
+    await queue_one(hourly.store, anna.id, OutgoingMessage(text="Pronto al ritiro"), key="k")
+    nudge(hourly.app)
+    (sent,) = await emu.wait_for_bot_messages(anna.user_id, within=2.0)
+    assert sent.text == "Pronto al ritiro"
+
+
+async def _link(store: Store, patron: Patron) -> tuple[str | None, str | None]:
+    row = await fetch_one(
+        store.reader,
+        "SELECT undeliverable_at, undeliverable_why FROM telegram_links WHERE patron_id = ?",
+        (patron.id,),
+    )
+    assert row is not None
+    return row[0], row[1]
+
+
+async def test_a_patron_who_blocked_the_bot_gets_notices_again_when_she_writes(
+    hourly: Running,
+) -> None:
+    emu, store = hourly.emulator, hourly.store
+    (anna,) = await add_patrons(store, 1, emulator=emu)
+
+    async def blocked() -> bool:
+        return (await _link(store, anna))[0] is not None
+
+    emu.block_bot(anna.user_id)  # Telegram tells the bot (my_chat_member: kicked)
+    await eventually(blocked, "her chat marked undeliverable")
+    assert (await _link(store, anna))[1] == "blocked the bot"
+
+    first = await queue_one(store, anna.id, OutgoingMessage(text="Non arriva"), key="k1")
+    nudge(hourly.app)
+
+    async def given_up() -> bool:
+        return (await rows(store))[first].state == "undeliverable"
+
+    await eventually(given_up, "the notice recorded undeliverable")
+    assert (await rows(store))[first].last_error == "blocked: blocked the bot"
+    assert emu.calls_to("sendMessage") == []  # Telegram was not even asked
+
+    emu.send_text(anna.user_id, "ciao")  # she comes back (which unblocks the bot)
+
+    async def reopened() -> bool:
+        return await _link(store, anna) == (None, None)
+
+    await eventually(reopened, "her chat open again")
+    await queue_one(store, anna.id, OutgoingMessage(text="Bentornata"), key="k2")
+    nudge(hourly.app)
+    found = await emu.wait_for(
+        lambda: [m for m in emu.bot_messages(anna.user_id) if m.text == "Bentornata"],
+        within=3.0,
+        what="the notice after she came back",
+    )
+    assert len(found) == 1
