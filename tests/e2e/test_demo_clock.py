@@ -44,6 +44,11 @@ async def test_three_days_later_the_loan_due_then_is_reminded(demo: RunningDemo)
     library = demo.app.bot_data.library
     assert library is not None
     anna = demo.info["patrons"][0]["user_id"]
+    emu = demo.sandbox.emulator
+    # She has written to the bot (Telegram lets a bot write only to who started it) and linked
+    # her card (the browser test goes through the dialogue; here the service does it).
+    started = emu.send_command(anna, "start")
+    await emu.wait_for_reply(anna, after=started)
     await identity.link_with_pin(
         library,
         telegram_user_id=anna,
@@ -56,11 +61,16 @@ async def test_three_days_later_the_loan_due_then_is_reminded(demo: RunningDemo)
     result = await jump(demo, later)
     assert later in result["days"]  # type: ignore[operator]
     assert int(result["queued"]) >= 1  # type: ignore[call-overload]
+    assert result["sent"] == result["queued"]
+    # In Anna's chat: the reminder naming the book due that day, and her hold to collect.
+    notices = [message.body for message in emu.bot_messages(anna)]
+    assert any("Gödel, Escher, Bach" in body for body in notices)
+    assert any("La città perduta dei templari" in body for body in notices)
     rows = await library.store.reader.execute_fetchall(
-        "SELECT o.kind FROM outbox o JOIN patrons p ON p.id = o.patron_id WHERE p.card = ?",
+        "SELECT o.state FROM outbox o JOIN patrons p ON p.id = o.patron_id WHERE p.card = ?",
         (ANNA.card,),
     )
-    assert rows
+    assert {state for (state,) in rows} == {"sent"}
     # Asking again for the same day decides nothing twice.
     again = await jump(demo, later)
     assert again["queued"] == 0

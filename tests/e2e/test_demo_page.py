@@ -149,6 +149,14 @@ async def test_a_patron_links_her_card_searches_reserves_and_renews(
     await steps.expect_bot("Renewed")
     await steps.shot("renewed")
 
+    # Three days later (the clock runs the notice cycles as on that day): the reminder for the
+    # loan due then arrives in her chat, and the hold kept for her since yesterday.
+    await page.click("#clock-plus3")
+    await expect(page.locator("#clock-status")).to_contain_text("sent", timeout=WAIT_MS)
+    await steps.expect_bot("Gödel, Escher, Bach")
+    await steps.expect_bot("La città perduta dei templari")
+    await steps.shot("reminded")
+
     final = await steps.shot("chat-page")
     if os.environ.get("BIBLIOBOT_README_SCREENSHOT"):
         README_SHOT.parent.mkdir(parents=True, exist_ok=True)
