@@ -21,6 +21,7 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
 
 from bot.handlers import (
     account,
+    admin,
     appointment_staff,
     appointments,
     delivery,
@@ -93,6 +94,8 @@ def build_application(settings: Settings) -> BotApplication:
     errors.register(app)
     delivery.register(app)  # group -1: sees every update first
     # Conversations and commands first; free text as a catalog search last (search.register).
+    # The administrators' timing dialogue first: its /cancel must end it, not /start's.
+    admin.register(app)
     start.register(app)
     interlibrary_staff.register(app)  # its cost dialogue first: a staff answer in the group
     interlibrary.register(app)

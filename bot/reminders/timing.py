@@ -21,6 +21,7 @@ import aiosqlite
 
 from bot.i18n import N_
 from bot.reminders.quiet import QuietHours
+from bot.services.context import Library
 from bot.settings import RemindersSettings
 from db import settings as settings_repo
 
@@ -311,3 +312,17 @@ async def change(
     else:
         await settings_repo.delete(conn, SETTINGS_KEY)
     return timing
+
+
+async def load_for(library: Library) -> Timing:
+    """The timing in force for ``library`` (a consistent read of committed values)."""
+    async with library.store.snapshot() as conn:
+        return await load(conn, library.reminders)
+
+
+async def change_for(
+    library: Library, changes: dict[str, str], *, now: datetime, by: str
+) -> Timing:
+    """Validate and store ``changes`` in one transaction (see :func:`change`)."""
+    async with library.store.transaction() as conn:
+        return await change(conn, library.reminders, changes, now=now, by=by)

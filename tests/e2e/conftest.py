@@ -110,6 +110,10 @@ async def _running_bot(
             pytest.fail(format_violations(emulator.violations))
 
 
+# The Telegram user id the configuration names as an administrator (``/admin``).
+ADMIN_ID = 7_000_001
+
+
 def stop_cycles(app: BotApplication) -> None:
     """Remove the reminder cycles' tick (tests that need a cycle run it themselves)."""
     assert app.job_queue is not None
@@ -123,6 +127,7 @@ def _application(running: RunningEmulator, path: Path, staff_chat_id: int | None
             "token": running.token,
             "base_url": running.bot_api_url,
             "staff_chat_id": staff_chat_id,
+            "admin_user_ids": [ADMIN_ID],
         },
         database={"path": str(path)},
         library={"policy": "cbnem"},
