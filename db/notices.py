@@ -269,44 +269,48 @@ async def standing_changes_untold(
     return sorted(changes, key=lambda change: (change.recipient.patron_id, change.at))
 
 
-async def patrons_crossing(
-    conn: aiosqlite.Connection, late_before: date, kind: str, rule: str
-) -> list[int]:
-    """Patrons with an open loan due before ``late_before`` and no open ``(kind, rule)``
-    restriction yet: the ones whose standing the passing of time has just changed."""
-    rows = await fetch_all(
-        conn,
-        "SELECT DISTINCT l.patron_id FROM loans l WHERE l.returned_at IS NULL AND l.due_on < ?"
+async def open_lateness_restrictions(
+    conn: aiosqlite.Connection,
+    *,
+    late_before: date,
+    kind: str,
+    rule: str,
+    reason: str,
+    now: datetime,
+) -> int:
+    """Open the ``(kind, rule)`` restriction of every patron with an open loan due before
+    ``late_before`` who has none open yet (G16, C8: a loan more than N days late); return how
+    many were opened. One statement for the whole network: the same restriction
+    ``bot.circulation.standing`` derives for each such patron, written for all at once."""
+    cursor = await conn.execute(
+        "INSERT OR IGNORE INTO suspensions (patron_id, kind, rule, reason, started_at)"
+        " SELECT DISTINCT l.patron_id, ?, ?, ?, ? FROM loans l"
+        " WHERE l.returned_at IS NULL AND l.due_on < ?"
         " AND NOT EXISTS (SELECT 1 FROM suspensions s WHERE s.patron_id = l.patron_id"
         " AND s.kind = ? AND s.rule = ? AND s.ended_at IS NULL)",
-        (late_before.isoformat(), kind, rule),
-    )
-    return [int(row[0]) for row in rows]
-
-
-async def note(
-    conn: aiosqlite.Connection,
-    entries: Iterable[tuple[str, str, str]],
-    *,
-    patron_id: int,
-    outbox_id: int | None,
-    day: date,
-) -> int:
-    """Record ``(kind, subject, level)`` as told; return how many were new."""
-    cursor = await conn.executemany(
-        "INSERT OR IGNORE INTO notice_ledger (kind, subject, level, patron_id, outbox_id,"
-        " noted_on) VALUES (?, ?, ?, ?, ?, ?)",
-        [
-            (kind, subject, level, patron_id, outbox_id, day.isoformat())
-            for kind, subject, level in entries
-        ],
+        (kind, rule, reason, to_db(now), late_before.isoformat(), kind, rule),
     )
     return max(cursor.rowcount, 0)
 
 
-async def expire_notice(conn: aiosqlite.Connection, outbox_id: int, why: str) -> None:
-    """A notice decided too late to be worth sending (catch-up): recorded, not sent."""
-    await conn.execute(
+async def note_many(
+    conn: aiosqlite.Connection,
+    entries: Iterable[tuple[str, str, str, int | None, int | None, date]],
+) -> None:
+    """Record ``(kind, subject, level, patron_id, outbox_id, day)`` entries as told."""
+    await conn.executemany(
+        "INSERT OR IGNORE INTO notice_ledger (kind, subject, level, patron_id, outbox_id,"
+        " noted_on) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            (kind, subject, level, patron_id, outbox_id, day.isoformat())
+            for kind, subject, level, patron_id, outbox_id, day in entries
+        ],
+    )
+
+
+async def expire_notices(conn: aiosqlite.Connection, outbox_ids: Sequence[int]) -> None:
+    """Notices decided too late to be worth sending (catch-up): recorded, never sent."""
+    await conn.executemany(
         "UPDATE outbox SET state = 'expired', last_error = ? WHERE id = ? AND state = 'pending'",
-        (why, outbox_id),
+        [("decided after it stopped being useful", outbox_id) for outbox_id in outbox_ids],
     )

@@ -12,12 +12,14 @@ dispatcher.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import aiosqlite
 
+from db.sql import fetch_all
 from db.timestamps import to_db
 
 
@@ -70,3 +72,53 @@ async def expire_pending(
         (why, to_db(now), key),
     )
     return cursor.rowcount == 1
+
+
+async def enqueue_many(
+    conn: aiosqlite.Connection, notices: Sequence[NewNotice], now: datetime
+) -> dict[str, int | None]:
+    """:func:`enqueue` for a batch (a cycle's thousands of digests in a few statements):
+    each dedupe key → the new row's id, or None when a row with that key already existed."""
+    found: dict[str, int | None] = {}
+    for start in range(0, len(notices), _CHUNK):
+        chunk = notices[start : start + _CHUNK]
+        keys = [notice.dedupe_key for notice in chunk]
+        marks = ", ".join("?" for _ in keys)
+        existing = {
+            str(row[0])
+            for row in await fetch_all(
+                conn, f"SELECT dedupe_key FROM outbox WHERE dedupe_key IN ({marks})", keys
+            )
+        }
+        fresh = [notice for notice in chunk if notice.dedupe_key not in existing]
+        await conn.executemany(
+            "INSERT INTO outbox (dedupe_key, patron_id, chat_id, kind, payload, created_at,"
+            " not_before, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (dedupe_key) DO NOTHING",
+            [_row(notice, now) for notice in fresh],
+        )
+        ids = {
+            str(row[0]): int(row[1])
+            for row in await fetch_all(
+                conn, f"SELECT dedupe_key, id FROM outbox WHERE dedupe_key IN ({marks})", keys
+            )
+        }
+        for key in keys:
+            found[key] = None if key in existing else ids.get(key)
+    return found
+
+
+_CHUNK = 400  # keys per IN (...) list: well under SQLite's 32766 variables
+
+
+def _row(notice: NewNotice, now: datetime) -> tuple[object, ...]:
+    return (
+        notice.dedupe_key,
+        notice.patron_id,
+        notice.chat_id,
+        notice.kind,
+        json.dumps(notice.payload, ensure_ascii=False, separators=(",", ":")),
+        to_db(now),
+        to_db(notice.not_before),
+        to_db(notice.expires_at) if notice.expires_at else None,
+    )

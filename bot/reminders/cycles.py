@@ -21,21 +21,21 @@ means due on day + 3), which is why a missed day is run on its own by the catch-
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from itertools import groupby
 from typing import Literal
 
 from bot.circulation import Policy
+from bot.circulation.reasons import Reason
+from bot.circulation.standing import RestrictionKind
 from bot.reminders import pickup, render
 from bot.reminders import timing as timing_mod
-from bot.reminders.queue import LedgerEntry, Queued, Run, queue
+from bot.reminders.queue import LedgerEntry, Queued, Run, flush, queue
 from bot.reminders.timing import CycleName
-from bot.services import accounts
 from bot.services import holds as holds_service
 from bot.services.context import Library, Moment
-from db import circulation as circulation_repo
 from db import notices
 from db import settings as settings_repo
 from db.notices import HoldNotice, LoanDue, Recipient, StandingChange, loan_subject
@@ -81,10 +81,17 @@ class CycleReport:
     def expired(self) -> int:
         return sum(1 for notice in self.notices if notice.expired and notice.outbox_id)
 
-    def add(
-        self, recipient: Recipient, kind: str, items: list[dict[str, object]], q: Queued
-    ) -> None:
-        self.notices.append(NoticeReport(recipient.card, kind, items, q.outbox_id, q.expired))
+    def adder(
+        self, recipient: Recipient, kind: str, items: list[dict[str, object]]
+    ) -> Callable[[Queued], None]:
+        """What :func:`bot.reminders.queue.flush` calls once the notice is written."""
+
+        def add(queued: Queued) -> None:
+            self.notices.append(
+                NoticeReport(recipient.card, kind, items, queued.outbox_id, queued.expired)
+            )
+
+        return add
 
     def merge(self, other: CycleReport) -> None:
         self.notices.extend(other.notices)
@@ -137,6 +144,7 @@ async def run_cycle(
                 await _overdue(moment, run, report)
             else:
                 await _holds(moment, run, report)
+            await flush(run)
             if dry_run:
                 raise _DryRun
             await _record_day(run, chosen)
@@ -170,15 +178,15 @@ async def _reminders(run: Run, report: CycleReport) -> None:
     for recipient, group in groupby(loans, key=lambda loan: loan.recipient):
         mine = list(group)
         t = run.translator(recipient)
-        q = await queue(
+        queue(
             run,
             recipient,
             DUE_KIND,
             render.due_digest(t, mine, run.today),
             [(DUE_KIND, loan_subject(loan.loan_id, loan.due_on), loan.level) for loan in mine],
             valid_until=max(_due_valid_until(run, loan, offsets) for loan in mine),
+            done=report.adder(recipient, DUE_KIND, [_loan_item(loan) for loan in mine]),
         )
-        report.add(recipient, DUE_KIND, [_loan_item(loan) for loan in mine], q)
 
 
 def _due_valid_until(run: Run, loan: LoanDue, offsets: Sequence[int]) -> datetime:
@@ -232,24 +240,30 @@ def overdue_levels(policy: Policy, enabled: Sequence[str]) -> list[tuple[int, st
 
 
 async def _open_restrictions_due(moment: Moment) -> None:
-    """Restrictions the passing of time opens (G16 30 and 90 days, C8 30 days) are written
-    now, not at the patron's next visit, so that they can be told (and enforced) today."""
+    """Restrictions the passing of time opens (G16 after 30 and 90 days late, C8 after 30)
+    are written now, not at the patron's next visit, so that they are told (and enforced)
+    today. The thresholds, kinds, rules and reasons are the regulation's, as
+    :func:`bot.circulation.standing.assess_standing` derives them; a patron's next operation
+    recomputes her standing in full and finds them open."""
     rules = moment.policy.standing
-    crossings: list[tuple[int, str, str]] = []
     if rules.suspend_after_days_late is not None:
-        crossings.append((rules.suspend_after_days_late, "suspension", rules.overdue_rule))
+        await notices.open_lateness_restrictions(
+            moment.conn,
+            late_before=moment.today - timedelta(days=rules.suspend_after_days_late),
+            kind=RestrictionKind.SUSPENSION.value,
+            rule=rules.overdue_rule,
+            reason=Reason.OVERDUE.value,
+            now=moment.now,
+        )
     if rules.exclude_after_days_late is not None and rules.exclusion_rule is not None:
-        crossings.append((rules.exclude_after_days_late, "exclusion", rules.exclusion_rule))
-    seen: set[int] = set()
-    for days, kind, rule in crossings:
-        late_before = moment.today - timedelta(days=days)
-        for patron_id in await notices.patrons_crossing(moment.conn, late_before, kind, rule):
-            if patron_id in seen:
-                continue
-            seen.add(patron_id)
-            patron = await circulation_repo.patron_by_id(moment.conn, patron_id)
-            if patron is not None:
-                await accounts.standing(moment, patron)
+        await notices.open_lateness_restrictions(
+            moment.conn,
+            late_before=moment.today - timedelta(days=rules.exclude_after_days_late),
+            kind=RestrictionKind.EXCLUSION.value,
+            rule=rules.exclusion_rule,
+            reason=Reason.LONG_OVERDUE.value,
+            now=moment.now,
+        )
 
 
 async def _overdue(moment: Moment, run: Run, report: CycleReport) -> None:
@@ -275,16 +289,16 @@ async def _overdue(moment: Moment, run: Run, report: CycleReport) -> None:
         valid: datetime | None = None
         if not news:
             valid = max(_overdue_valid_until(run, loan, next_day) for loan in mine)
-        q = await queue(
+        items = [_loan_item(loan) for loan in mine] + [_change_item(change) for change in news]
+        queue(
             run,
             recipient,
             OVERDUE_KIND,
             render.overdue_digest(t, moment.policy, mine, news, run.today),
             entries,
             valid_until=valid,
+            done=report.adder(recipient, OVERDUE_KIND, items),
         )
-        items = [_loan_item(loan) for loan in mine] + [_change_item(change) for change in news]
-        report.add(recipient, OVERDUE_KIND, items, q)
 
 
 def _overdue_valid_until(run: Run, loan: LoanDue, starts: dict[str, int]) -> datetime:
@@ -358,8 +372,16 @@ async def _holds(moment: Moment, run: Run, report: CycleReport) -> None:
                 pickup.valid_until(run, hold) or run.start_of(run.today + timedelta(days=1))
                 for hold in mine
             )
-        q = await queue(run, recipient, HOLDS_KIND, message, entries, valid_until=valid)
-        report.add(recipient, HOLDS_KIND, [_hold_item(hold) for hold in mine], q)
+        items = [_hold_item(hold) for hold in mine]
+        queue(
+            run,
+            recipient,
+            HOLDS_KIND,
+            message,
+            entries,
+            valid_until=valid,
+            done=report.adder(recipient, HOLDS_KIND, items),
+        )
 
 
 _HOLD_LEDGER = {"ready": pickup.KIND, "last_call": "hold_last_call", "missed": "hold_missed"}

@@ -20,7 +20,7 @@ import aiosqlite
 from bot.circulation import LibraryCalendar
 from bot.i18n import Translator
 from bot.reminders import render, timing
-from bot.reminders.queue import Run, queue
+from bot.reminders.queue import Run, flush, queue
 from bot.services.context import Moment
 from db import circulation as circulation_repo
 from db import notices
@@ -83,7 +83,7 @@ async def announce_ready(moment: Moment, hold_ids: Sequence[int]) -> int:
     for hold in await notices.ready_holds_untold(moment.conn, hold_ids):
         t = run.translator(hold.recipient)
         where = await pickup(moment.conn, t, moment.calendar, hold, moment.today)
-        await queue(
+        queue(
             run,
             hold.recipient,
             KIND,
@@ -92,4 +92,5 @@ async def announce_ready(moment: Moment, hold_ids: Sequence[int]) -> int:
             valid_until=valid_until(run, hold),
         )
         count += 1
+    await flush(run)
     return count

@@ -10,8 +10,8 @@ expired, so nothing is lost silently: the outbox says what was never worth sendi
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -25,7 +25,7 @@ from bot.reminders.timing import Timing
 from bot.settings import SUPPORTED_LANGUAGES
 from db import notices
 from db.notices import Recipient
-from db.outbox import NewNotice, dedupe_key, enqueue
+from db.outbox import NewNotice, dedupe_key, enqueue_many
 
 LedgerEntry = tuple[str, str, str]  # (kind, subject, level)
 
@@ -41,8 +41,27 @@ def translator_for(language: str, zone_key: str) -> Translator:
 
 
 @dataclass(frozen=True, slots=True)
+class Queued:
+    outbox_id: int | None  # None: the same digest was already queued (a rerun)
+    expired: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    notice: NewNotice
+    entries: tuple[LedgerEntry, ...]
+    expired: bool
+    done: Callable[[Queued], None] | None
+
+
+@dataclass(slots=True)
 class Run:
-    """One cycle pass (or one trapping at the desk): what every notice it writes shares."""
+    """One cycle pass (or one trapping at the desk): what every notice it writes shares.
+
+    Notices are collected by :func:`queue` and written by :func:`flush` in a few statements
+    per few hundred notices, in the run's transaction (a cycle at a million loans writes tens
+    of thousands of digests).
+    """
 
     conn: aiosqlite.Connection
     timing: Timing
@@ -50,6 +69,7 @@ class Run:
     today: date  # the day the decision is for (a missed day during catch-up)
     at: datetime  # the decision instant (that day at the cycle's hour)
     real_now: datetime  # when it is actually written
+    pending: list[_Pending] = field(default_factory=list)
 
     def translator(self, recipient: Recipient) -> Translator:
         return translator_for(recipient.language, self.zone_key)
@@ -57,12 +77,6 @@ class Run:
     def start_of(self, day: date) -> datetime:
         """Midnight at the start of ``day``, library time."""
         return datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(self.zone_key))
-
-
-@dataclass(frozen=True, slots=True)
-class Queued:
-    outbox_id: int | None  # None: the same digest was already queued (a rerun)
-    expired: bool
 
 
 def digest_key(recipient: Recipient, kind: str, entries: Sequence[LedgerEntry], day: date) -> str:
@@ -73,7 +87,7 @@ def digest_key(recipient: Recipient, kind: str, entries: Sequence[LedgerEntry], 
     return dedupe_key(recipient.patron_id, kind, "digest", digest, day)
 
 
-async def queue(
+def queue(
     run: Run,
     recipient: Recipient,
     kind: str,
@@ -81,28 +95,45 @@ async def queue(
     entries: Sequence[LedgerEntry],
     *,
     valid_until: datetime | None = None,
-) -> Queued:
-    """Queue ``message`` for ``recipient`` and mark ``entries`` as told, together."""
+    done: Callable[[Queued], None] | None = None,
+) -> None:
+    """Queue ``message`` for ``recipient`` and mark ``entries`` as told, together (at the
+    run's :func:`flush`, in its transaction); ``done`` hears what was written."""
     not_before = next_allowed(run.at, run.timing.quiet, ZoneInfo(run.zone_key))
     expires_at = not_before + timedelta(days=run.timing.max_notice_age_days)
     if valid_until is not None:
         expires_at = min(expires_at, valid_until)
-    outbox_id = await enqueue(
-        run.conn,
-        NewNotice(
-            dedupe_key=digest_key(recipient, kind, entries, run.today),
-            patron_id=recipient.patron_id,
-            kind=kind,
-            payload=message.to_payload(),
-            not_before=not_before,
-            expires_at=expires_at,
-        ),
-        run.real_now,
+    notice = NewNotice(
+        dedupe_key=digest_key(recipient, kind, entries, run.today),
+        patron_id=recipient.patron_id,
+        kind=kind,
+        payload=message.to_payload(),
+        not_before=not_before,
+        expires_at=expires_at,
     )
-    expired = expires_at <= run.real_now
-    if outbox_id is not None and expired:
-        await notices.expire_notice(run.conn, outbox_id, "decided after it stopped being useful")
-    await notices.note(
-        run.conn, entries, patron_id=recipient.patron_id, outbox_id=outbox_id, day=run.today
-    )
-    return Queued(outbox_id, expired)
+    run.pending.append(_Pending(notice, tuple(entries), expires_at <= run.real_now, done))
+
+
+async def flush(run: Run) -> int:
+    """Write every queued notice and its ledger entries; return how many rows are new."""
+    pending, run.pending = run.pending, []
+    if not pending:
+        return 0
+    ids = await enqueue_many(run.conn, [item.notice for item in pending], run.real_now)
+    expired = [
+        (ids[item.notice.dedupe_key],)
+        for item in pending
+        if item.expired and ids[item.notice.dedupe_key] is not None
+    ]
+    if expired:
+        await notices.expire_notices(run.conn, [row[0] for row in expired if row[0] is not None])
+    ledger = [
+        (kind, subject, level, item.notice.patron_id, ids[item.notice.dedupe_key], run.today)
+        for item in pending
+        for kind, subject, level in item.entries
+    ]
+    await notices.note_many(run.conn, ledger)
+    for item in pending:
+        if item.done is not None:
+            item.done(Queued(ids[item.notice.dedupe_key], item.expired))
+    return sum(1 for value in ids.values() if value is not None)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, time, timedelta
+from functools import lru_cache
 
 from bot.circulation import LibraryCalendar, PatronCategory, Policy
 from bot.i18n import Translator
@@ -23,6 +24,24 @@ from db.notices import HoldNotice, LoanDue, StandingChange
 TITLE_WIDTH = 80
 RENEW_BUTTONS = 6  # one button per loan up to this many; "renew all" covers the rest
 HOURS_DAYS = 7  # opening hours listed for at most this many days
+
+
+# A cycle renders tens of thousands of digests over a handful of distinct dates, amounts and
+# hours: babel's formatting is the costly part, so each value is formatted once per language.
+@lru_cache(maxsize=8192)
+def _full_date(t: Translator, day: date) -> str:
+    """ "Friday, 12 June 2026": a weekday avoids Italian's elided articles ("entro l'8")."""
+    return t.format_date(day, "full")
+
+
+@lru_cache(maxsize=4096)
+def _money(t: Translator, cents: int) -> str:
+    return t.format_money(cents)
+
+
+@lru_cache(maxsize=1024)
+def _time(t: Translator, value: time) -> str:
+    return t.format_time(value)
 
 
 def utf16_len(text: str) -> int:
@@ -67,7 +86,7 @@ def due_digest(t: Translator, loans: Sequence[LoanDue], today: date) -> Outgoing
         if loan.due_on == today:
             when = t.gettext("due <b>today</b>")
         else:
-            when = t.gettext("due on {date}", date=t.format_date(loan.due_on, "full"))
+            when = t.gettext("due on {date}", date=_full_date(t, loan.due_on))
         lines.append(f"• <b>{_title(loan.title)}</b> — {when}")
     tail = t.gettext(
         "You can renew from here, or bring the items back to any library of the network."
@@ -78,11 +97,11 @@ def due_digest(t: Translator, loans: Sequence[LoanDue], today: date) -> Outgoing
 def _renew_buttons(t: Translator, loans: Sequence[LoanDue]) -> tuple[tuple[Button, ...], ...]:
     rows: list[tuple[Button, ...]] = []
     for loan in loans[:RENEW_BUTTONS]:
-        label = t.gettext("🔁 Renew {title}", title=" ".join(loan.title.split())[:24])
+        label = t.gettext("🔄 Renew {title}", title=" ".join(loan.title.split())[:24])
         rows.append((Button(text=label, callback_data=f"renew:{loan.loan_id}"),))
     last = [Button(text=t.gettext("📚 My loans"), callback_data="loans:list")]
     if len(loans) > 1:
-        last.insert(0, Button(text=t.gettext("🔁 Renew all"), callback_data="renew:all"))
+        last.insert(0, Button(text=t.gettext("🔄 Renew all"), callback_data="renew:all"))
     rows.append(tuple(last))
     return tuple(rows)
 
@@ -129,7 +148,7 @@ def _what_next(t: Translator, policy: Policy, loan: LoanDue, today: date) -> str
                 "Your card is suspended until you return it (rule {rule}); from {date} you "
                 "will be excluded from loans.",
                 rule=rule_s,
-                date=t.format_date(days.excluded_from, "full"),
+                date=_full_date(t, days.excluded_from),
             )
         if fines is not None:
             return t.gettext(
@@ -144,14 +163,14 @@ def _what_next(t: Translator, policy: Policy, loan: LoanDue, today: date) -> str
         owed = min(late * fines.cents_per_day, cap)
         text = t.gettext(
             "Fine so far: {amount}, {rate} more each day (rule {rule}).",
-            amount=t.format_money(owed),
-            rate=t.format_money(fines.cents_per_day),
+            amount=_money(t, owed),
+            rate=_money(t, fines.cents_per_day),
             rule=fines.rule,
         )
         if days.suspended_from is not None:
             text += " " + t.gettext(
                 "From {date} your card is suspended (rule {rule}).",
-                date=t.format_date(days.suspended_from, "full"),
+                date=_full_date(t, days.suspended_from),
                 rule=rule_s,
             )
         return text
@@ -159,15 +178,15 @@ def _what_next(t: Translator, policy: Policy, loan: LoanDue, today: date) -> str
         return t.gettext(
             "No fine if you bring it back by {date} (rule {grace}); after that {rate} a day "
             "(rule {rule}).",
-            date=t.format_date(days.fines_from - timedelta(days=1), "full"),
+            date=_full_date(t, days.fines_from - timedelta(days=1)),
             grace=fines.grace_rule,
-            rate=t.format_money(fines.cents_per_day),
+            rate=_money(t, fines.cents_per_day),
             rule=fines.rule,
         )
     if days.suspended_from is not None:
         return t.gettext(
             "If it is not back by {date}, your card will be suspended (rule {rule}).",
-            date=t.format_date(days.suspended_from - timedelta(days=1), "full"),
+            date=_full_date(t, days.suspended_from - timedelta(days=1)),
             rule=rule_s,
         )
     return t.gettext("Please bring it back as soon as you can.")
@@ -194,7 +213,7 @@ def overdue_digest(
         )
     lines = [
         f"• <b>{_title(loan.title)}</b> — "
-        + t.gettext("was due on {date}.", date=t.format_date(loan.due_on, "full"))
+        + t.gettext("was due on {date}.", date=_full_date(t, loan.due_on))
         + " "
         + _what_next(t, policy, loan, today)
         for loan in loans
@@ -213,7 +232,7 @@ def overdue_digest(
 
 def _standing_line(t: Translator, change: StandingChange) -> str:
     if change.level == "charged":
-        amount = t.format_money(change.amount_cents or 0)
+        amount = _money(t, change.amount_cents or 0)
         if change.title:
             return "• " + t.gettext(
                 "A fine of {amount} was charged for {title} (rule {rule}).",
@@ -268,16 +287,14 @@ def pickup_of(
     while day <= last and len(days) < HOURS_DAYS:
         intervals = calendar.hours(code, day)
         if intervals:
-            spans = ", ".join(
-                f"{t.format_time(i.opens)}–{t.format_time(i.closes)}" for i in intervals
-            )
+            spans = ", ".join(f"{_time(t, i.opens)}–{_time(t, i.closes)}" for i in intervals)
             days.append((day, spans))
         day += timedelta(days=1)
     return Pickup(name, tuple(days))
 
 
 def _hours_lines(t: Translator, pickup: Pickup) -> list[str]:
-    return [f"   {t.format_date(day, 'full')}: {spans}" for day, spans in pickup.hours]
+    return [f"   {_full_date(t, day)}: {spans}" for day, spans in pickup.hours]
 
 
 def _ready_block(t: Translator, hold: HoldNotice, pickup: Pickup) -> str:
@@ -286,9 +303,7 @@ def _ready_block(t: Translator, hold: HoldNotice, pickup: Pickup) -> str:
     if hold.expires_on is not None:
         lines.append(
             "   "
-            + t.gettext(
-                "Last day to collect it: {date}.", date=t.format_date(hold.expires_on, "full")
-            )
+            + t.gettext("Last day to collect it: {date}.", date=_full_date(t, hold.expires_on))
         )
     if pickup.hours:
         lines.append("   " + t.gettext("Opening hours:"))
@@ -335,7 +350,7 @@ def holds_digest(
                 + t.gettext(
                     "waiting for you at {branch} until {date}.",
                     branch=html.escape(pickup.name),
-                    date=t.format_date(hold.expires_on, "full"),
+                    date=_full_date(t, hold.expires_on),
                 )
             )
             blocks.extend(_hours_lines(t, pickup))
@@ -346,7 +361,7 @@ def holds_digest(
             + t.gettext(
                 "the time to collect it ended on {date}, so the copy went to the next reader. "
                 "You can place a new hold.",
-                date=t.format_date(hold.expires_on or date.min, "full"),
+                date=_full_date(t, hold.expires_on or date.min),
             )
             for hold in missed
         )
