@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.circulation import load_policy
 from bot.reminders.cycles import run_cycle
 from bot.services.context import Library
+from db import notices
 from db.store import CACHE_KIB, MMAP_BYTES, Store
 
 CACHE = Path(__file__).resolve().parent / ".cache"
@@ -209,8 +210,9 @@ def floor(path: Path, cycle: str) -> tuple[float, int]:
             " FROM holds h JOIN patrons p ON p.id = h.patron_id"
             " JOIN telegram_links tl ON tl.patron_id = p.id"
             " JOIN records r ON r.id = h.record_id JOIN branches b ON b.id = h.pickup_branch_id"
-            " WHERE h.state = 'ready' AND (h.expires_on < ? OR h.expires_on <= ?) ORDER BY p.id",
-            (TODAY.isoformat(), (TODAY + timedelta(days=1)).isoformat()),
+            " WHERE h.state = 'ready' AND h.expires_on >= ? AND h.expires_on <= ?"
+            " AND h.ready_on < ? ORDER BY p.id",
+            (TODAY.isoformat(), (TODAY + timedelta(days=1)).isoformat(), TODAY.isoformat()),
         ).fetchall()
     elapsed = time.perf_counter() - started
     conn.close()
@@ -222,6 +224,27 @@ def _remove(path: Path) -> None:
         Path(name).unlink(missing_ok=True)
 
 
+async def selection(store: Store, cycle: str) -> tuple[float, int]:
+    """The cycle's own selection (the repository queries it runs, through aiosqlite, with
+    the ledger check), before it renders and writes anything."""
+    conn = store.reader
+    started = time.perf_counter()
+    if cycle == "reminders":
+        wanted = [(TODAY + timedelta(days=n), f"d{n}") for n in (3, 0)]
+        rows = len(
+            await notices.loans_due_on(conn, "due_reminder", wanted, due_reminders_only=True)
+        )
+    elif cycle == "overdue":
+        levels = ((1, "first_day"), (8, "grace_end"), (31, "suspension"))
+        wanted = [(TODAY - timedelta(days=n), level) for n, level in levels]
+        rows = len(await notices.loans_due_on(conn, "overdue", wanted, due_reminders_only=False))
+    else:
+        ready = await notices.ready_holds_untold(conn)
+        ending = await notices.ready_holds_ending(conn, TODAY, TODAY + timedelta(days=1))
+        rows = len(ready) + len(ending)
+    return time.perf_counter() - started, rows
+
+
 async def measure(path: Path, cycle: str) -> dict[str, object]:
     work = path.with_name(f"{path.stem}-{cycle}.sqlite3")
     _remove(work)
@@ -231,6 +254,7 @@ async def measure(path: Path, cycle: str) -> dict[str, object]:
     at = datetime(TODAY.year, TODAY.month, TODAY.day, hour, 30, tzinfo=ROME).astimezone(UTC)
     async with await Store.open(work) as store:
         library = Library(store, load_policy("cbnem"), ROME)
+        selection_seconds, selected = await selection(store, cycle)
         started = time.perf_counter()
         report = await run_cycle(library, cycle, at=at)  # type: ignore[arg-type]
         seconds = time.perf_counter() - started
@@ -241,9 +265,14 @@ async def measure(path: Path, cycle: str) -> dict[str, object]:
         "seconds": round(seconds, 3),
         "notices_queued": report.queued,
         "items": items,
+        "selection_seconds": round(selection_seconds, 3),
+        "selection_rows": selected,
         "floor_seconds": round(floor_seconds, 3),
         "floor_rows": floor_rows,
         "ratio_to_floor": round(seconds / floor_seconds, 1) if floor_seconds else None,
+        "selection_ratio_to_floor": (
+            round(selection_seconds / floor_seconds, 2) if floor_seconds else None
+        ),
     }
 
 
