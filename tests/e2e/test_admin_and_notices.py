@@ -6,10 +6,12 @@ The administrator is the emulator user whose id the configuration lists
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.reminders import timing
 from bot.reminders.cycles import run_cycle
+from bot.reminders.dispatch_job import nudge
 from bot.sandbox.view import ChatMessage
 from bot.sandbox.world import User
 from tests.e2e.conftest import ADMIN_ID, BotWorld
@@ -27,6 +29,18 @@ async def press(bot: BotWorld, user: User, message: ChatMessage, label: str) -> 
 async def say(bot: BotWorld, user: User, text: str) -> ChatMessage:
     emu = bot.emulator
     return await emu.wait_for_reply(user.id, after=emu.send_text(user.id, text))
+
+
+async def outbox_states(bot: BotWorld, settled: float = 5.0) -> list[str]:
+    """The outbox rows' states once no row is being sent (the dispatcher marks a row sent
+    right after Telegram's answer, which the emulator shows a moment earlier)."""
+    deadline = asyncio.get_running_loop().time() + settled
+    while True:
+        rows = await bot.world.store.reader.execute_fetchall("SELECT state FROM outbox")
+        states = [str(row[0]) for row in rows]
+        if "sending" not in states or asyncio.get_running_loop().time() > deadline:
+            return states
+        await asyncio.sleep(0.05)
 
 
 async def test_an_administrator_changes_the_reminder_offsets_and_the_next_cycle_follows(
@@ -84,3 +98,39 @@ async def test_anybody_else_is_refused(bot: BotWorld) -> None:
     assert reply.body == "This command is for the library's administrators."
     assert reply.buttons == []
     assert (await timing.load_for(bot.world.library)).overridden == frozenset()
+
+
+async def test_a_cycle_digest_reaches_the_patron_and_its_renew_button_works(
+    bot: BotWorld,
+) -> None:
+    """Decided by the cycle, sent by the running bot's dispatcher, acted on by the patron."""
+    anna = await linked(bot, "0002")
+    first = await lend(bot, "0002", "Lettera a una professoressa", "L1", days=27)
+    await lend(bot, "0002", "Il giorno della civetta", "L2", days=27)
+    library = bot.world.library
+    now = datetime.now(UTC)
+    rows = await bot.world.store.reader.execute_fetchall(
+        "SELECT due_on FROM loans WHERE id = ?", (first,)
+    )
+    due = datetime.fromisoformat(str(next(iter(rows))[0])).date()
+    days_left = (due - now.astimezone(library.zone).date()).days
+    # Remind exactly today, whatever the real time (no quiet hours in this test).
+    await timing.change_for(
+        library,
+        {"due_offsets": str(days_left), "quiet_hours": "off"},
+        now=now,
+        by="test",
+    )
+    report = await run_cycle(library, "reminders", at=now)
+    assert [(n.card, len(n.items)) for n in report.notices] == [("0002", 2)]
+    nudge(bot.app)
+    (digest,) = await bot.emulator.wait_for_bot_messages(anna.id, 1, within=10)
+    assert "Lettera a una professoressa" in digest.body
+    assert "Il giorno della civetta" in digest.body  # one message for both loans
+    callbacks = [button["callback_data"] for button in digest.buttons]
+    assert f"renew:{first}" in callbacks
+    assert "renew:all" in callbacks
+    assert await outbox_states(bot) == ["sent"]
+    # The button is the /loans screen's: the renewal is decided and answered there.
+    reply = await press(bot, anna, digest, "🔄 Renew Lettera a una professo")
+    assert "Lettera a una professoressa" in reply.body
