@@ -164,3 +164,21 @@ async def set_state(
         " consented_at = CASE WHEN ? THEN ? ELSE consented_at END WHERE id = ?",
         (state, to_db(now), consented, to_db(now), request_id),
     )
+
+
+async def queued_staff_card(conn: aiosqlite.Connection, request_id: int) -> StaffCard | None:
+    """A card the outbox delivered because Telegram refused it at first (``staff:ill_card:ID``)."""
+    row = await fetch_one(
+        conn,
+        "SELECT chat_id, json_extract(payload, '$.thread_id'), telegram_message_id FROM outbox"
+        " WHERE dedupe_key = ? AND state = 'sent' AND telegram_message_id IS NOT NULL",
+        (staff_card_key(request_id),),
+    )
+    if row is None or row[0] is None:
+        return None
+    return StaffCard(int(row[0]), None if row[1] is None else int(row[1]), int(row[2]))
+
+
+def staff_card_key(request_id: int) -> str:
+    """The outbox key of a request's card queued for the staff group."""
+    return f"staff:ill_card:{request_id}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from typing import cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
@@ -34,6 +35,7 @@ from bot.handlers.interlibrary_render import (
 from bot.handlers.staff_access import in_staff_chat, is_staff, staff_translator
 from bot.handlers.staff_access import staff_chat_id as staff_chat
 from bot.i18n import Translator
+from bot.reminders import dispatch_job
 from bot.reminders.outgoing import Button, OutgoingMessage
 from bot.services import interlibrary
 from bot.services.errors import Refusal
@@ -73,6 +75,12 @@ async def patron_notifier(context: BotContext) -> interlibrary.Notify:
         return patron_notice(t, request, names.get(request.home_branch, request.home_branch))
 
     return notify
+
+
+def deliver_soon(context: BotContext) -> None:
+    """Ask the dispatcher to send what was just queued (after the commit) rather than at its
+    next tick."""
+    dispatch_job.nudge(cast(BotApplication, context.application))
 
 
 # -- posting and refreshing cards --------------------------------------------------------------
@@ -150,7 +158,7 @@ async def queue_card(
     )
     moment = now()
     notice = outbox.NewNotice(
-        dedupe_key=f"staff:ill_card:{request.request_id}",
+        dedupe_key=ill_repo.staff_card_key(request.request_id),
         patron_id=None,
         kind="ill_staff_card",
         payload=message.to_payload(),
@@ -159,12 +167,15 @@ async def queue_card(
     )
     async with context.library.store.transaction() as conn:
         await outbox.enqueue(conn, notice, moment)
+    deliver_soon(context)
 
 
 async def refresh_card(context: BotContext, request_id: int) -> None:
     """Edit the request's card to how the request stands (after the patron acted)."""
     async with context.library.store.snapshot() as conn:
         card = await ill_repo.staff_card(conn, request_id)
+        if card is None:
+            card = await ill_repo.queued_staff_card(conn, request_id)
     request = await interlibrary.view(context.library, request_id)
     if card is None or request is None:
         return
@@ -243,6 +254,7 @@ async def staff_step(update: Update, context: BotContext) -> None:
         if current is not None:
             await show_card(update, context, current)
         return
+    deliver_soon(context)  # the patron's notice, now rather than at the next tick
     await query.answer(t.gettext("Done: the patron will be told."))
     await show_card(update, context, request)
 
@@ -325,6 +337,7 @@ async def take_cost(update: Update, context: BotContext) -> int:
     except Refusal as refusal:
         await message.reply_text(staff_refusal(t, refusal))
         return end_cost(context)
+    deliver_soon(context)
     await message.reply_text(
         t.gettext(
             "Cost of request #{number}: {cost}. The patron has been asked to agree; nothing is "

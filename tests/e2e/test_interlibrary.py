@@ -5,9 +5,9 @@ free, national and international at the patron's cost, 3 + 3 open requests). The
 is a forum supergroup with one librarian; the library's default language is English here, so
 the staff card reads in English (the Italian catalog is checked by tests/unit/i18n).
 
-Notices to the patron go through the outbox; each test reads the queued rows (what the
-dispatcher will send) and, in the consent tests, the patron answers from /holds, which offers
-the same buttons as the notice.
+Notices to the patron go through the outbox: the tests read the queued rows, then wait for the
+running bot's dispatcher to deliver them to the patron's chat (the patron agrees to a cost on
+the delivered notice; /holds offers the same answers).
 """
 
 from __future__ import annotations
@@ -227,6 +227,16 @@ async def notices(ill: IllWorld) -> list[dict[str, object]]:
     return [json.loads(row[0]) for row in rows]
 
 
+async def delivered(ill: IllWorld, user: User, words: str) -> ChatMessage:
+    """The notice the dispatcher sent to the patron's chat, containing ``words``."""
+    emu = ill.emu
+
+    def found() -> ChatMessage | None:
+        return next((m for m in emu.bot_messages(user.id) if words in m.body), None)
+
+    return await emu.wait_for(found, what=f"a notice saying {words!r}")
+
+
 def notice_data(notice: dict[str, object]) -> list[str]:
     rows = notice.get("buttons") or []
     assert isinstance(rows, list)
@@ -294,12 +304,15 @@ async def test_G18_a_title_without_copies_is_asked_and_staff_steps_reach_the_pat
     assert "✅ Arrived: the patron has been told" in arrived.body
     assert labels(arrived) == ["✔ Returned"]
     assert await request_state(ill, request_id) == ("arrived", None)
-    # Each step is a notice for the patron, queued in the outbox in her language.
+    # Each step is a notice for the patron, queued in the outbox in her language and sent.
     texts = [str(n["text"]) for n in await notices(ill)]
     assert len(texts) == 2
     assert "has been ordered from the provincial network" in texts[0]
     assert "«Il partigiano Johnny» has arrived" in texts[1]
     assert "collect it at Montevarchi" in texts[1]
+    await delivered(ill, anna, "has been ordered from the provincial network")
+    arrival = await delivered(ill, anna, "has arrived from another library")
+    assert "you can collect it at Montevarchi" in arrival.body
     # The topic was created once; a second request lands in the same topic.
     other = await record(ill, "Una questione privata", author="Fenoglio, Beppe")
     await ask_from_record(ill, anna, other, "questione privata", "regional")
@@ -420,7 +433,11 @@ async def test_G20_no_cost_without_consent_then_consent_makes_it_orderable(
     assert "From: international (from abroad)" in holds.body
     assert "💶 It costs €8.50: the library waits for your answer" in holds.body
     assert "✅ I agree to pay €8.50" in labels(holds)
-    thanks, _ = await press(ill, anna, holds, text="✅ I agree to pay €8.50")
+    # She answers on the notice the dispatcher delivered.
+    asked = await delivered(ill, anna, "It costs €8.50, which you pay")
+    assert "Nothing is ordered, and you owe nothing, until you agree" in asked.body
+    thanks, _ = await press(ill, anna, asked, text="✅ I agree to pay €8.50")
+    assert thanks.message_id == asked.message_id
     assert "you agreed to pay €8.50" in thanks.body
     assert await request_state(ill, request_id) == ("requested", 850)
     agreed = await emu.wait_for(
@@ -533,6 +550,7 @@ async def test_staff_buttons_refuse_who_is_not_staff_and_consent_refuses_another
     closed, _ = await press(ill, ill.librarian, card, text="❌ Not available")
     assert "❌ Not available: closed" in closed.body
     assert "could not be found in the national network" in str((await notices(ill))[-1]["text"])
+    await delivered(ill, anna, "could not be found in the national network")
 
 
 async def _notify(ill: IllWorld) -> interlibrary.Notify:
@@ -564,3 +582,16 @@ async def test_a_card_telegram_refuses_now_is_queued_for_the_staff_group(ill: Il
         f"ills:ord:{request.request_id}",
         f"ills:na:{request.request_id}",
     ]
+    # The dispatcher delivers it to the topic; staff act on it, and the patron's withdrawal
+    # later edits it like any card.
+    (card,) = await staff_cards(ill)
+    ordered, _ = await press(ill, ill.librarian, card, text="🚚 Ordered")
+    assert "🚚 Ordered" in ordered.body
+    holds = await emu.wait_for_reply(anna.id, after=emu.send_command(anna.id, "holds"))
+    ask, _ = await press(ill, anna, holds, data=f"ill:wd:{request.request_id}")
+    await press(ill, anna, ask, text="Yes, withdraw it")
+    withdrawn = await emu.wait_for(
+        lambda: card_now(ill, card) if "Withdrawn" in card_now(ill, card).body else None,
+        what="the queued card showing the withdrawal",
+    )
+    assert "✖ Withdrawn by the patron: closed" in withdrawn.body
