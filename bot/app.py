@@ -27,6 +27,8 @@ from bot.handlers import (
     delivery,
     desk,
     errors,
+    handoff,
+    handoff_staff,
     holds,
     interlibrary,
     interlibrary_staff,
@@ -50,6 +52,7 @@ PRIVATE_COMMANDS = (
     ("holds", N_("My holds")),
     ("account", N_("My card, fines and preferences")),
     ("appointment", N_("Book an appointment with a librarian")),
+    ("librarian", N_("Talk to a librarian")),
     ("language", N_("Change language")),
     ("privacy", N_("What the bot keeps about me")),
     ("forget", N_("Delete my data from the bot")),
@@ -59,6 +62,10 @@ PRIVATE_COMMANDS = (
 GROUP_COMMANDS = (("search", N_("Search the catalog")),)
 # The staff forum group's menu ([telegram] staff_chat_id): staff read it there only.
 STAFF_COMMANDS = (
+    ("close", N_("End this conversation (the patron may rate it)")),
+    ("canned", N_("Ready answers: /canned, or /canned KEY to send one")),
+    ("ban", N_("Stop this patron writing to the librarians")),
+    ("unban", N_("Let this patron write again")),
     ("checkout", N_("Lend a copy: /checkout CARD BARCODE")),
     ("checkin", N_("A copy comes back: /checkin BARCODE")),
 )
@@ -92,7 +99,11 @@ def build_application(settings: Settings) -> BotApplication:
     )
     app.bot_data.settings = settings
     errors.register(app)
-    delivery.register(app)  # group -1: sees every update first
+    delivery.register(app)  # group -2: sees every update first
+    # The chat with the librarians runs first (group -1): a patron talking to a librarian is
+    # not searching the catalog, and a staff reply in a topic is for the patron.
+    handoff.register(app)
+    handoff_staff.register(app)
     # Conversations and commands first; free text as a catalog search last (search.register).
     # The administrators' timing dialogue first: its /cancel must end it, not /start's.
     admin.register(app)

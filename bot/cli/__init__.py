@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         cycle_commands,
         demo_command,
         desk_commands,
+        handoff_commands,
         run_command,
         store_commands,
     )
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     desk_commands.register(commands)
     appointment_commands.register(commands)
     cycle_commands.register(commands)
+    handoff_commands.register(commands)
     run_command.register(commands)
     demo_command.register(commands)
     return parser

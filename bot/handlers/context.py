@@ -19,6 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.handlers.handoff_state import HandoffState
 from bot.handlers.staff_cache import StaffCache
 from bot.i18n import I18n, Translator
 from bot.reminders.dispatcher import Dispatcher
@@ -40,6 +41,8 @@ class BotData:
     # Who is staff, answered by the staff group and kept for a minute (staff_access).
     staff: StaffCache = field(default_factory=StaffCache)
     dispatcher: Dispatcher | None = None  # the outbox's sender, started with the application
+    # The chat with the librarians: per-patron locks, flood counters (handoff_state).
+    handoff: HandoffState = field(default_factory=HandoffState)
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):

@@ -1,6 +1,7 @@
 """Before any other handler: a patron who blocked the bot and writes again takes notices again.
 
-A ``TypeHandler`` in group -1 sees every update and never stops the others. A ``my_chat_member``
+A ``TypeHandler`` in group -2 sees every update and never stops the others (group -1 is
+the chat with the librarians, which may stop the rest). A ``my_chat_member``
 update saying she blocked the bot ("kicked") marks her chat at once; any other update from her
 (a message, a button, unblocking) reopens it. A failure here is logged and swallowed: it must
 not turn the patron's own request into an error message.
@@ -17,7 +18,7 @@ from bot.handlers.context import BotApplication, BotContext, now
 from bot.services import delivery
 
 log = logging.getLogger("bibliobot")
-GROUP = -1  # before every other handler
+GROUP = -2  # before every other handler, the handoff's group -1 included
 
 
 async def track_reachability(update: Update, context: BotContext) -> None:

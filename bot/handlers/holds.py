@@ -542,7 +542,8 @@ async def place(
                     t.gettext("‹ Back to the title"), callback_data=callback("rec", record_id)
                 ),
                 InlineKeyboardButton(t.gettext("📌 My holds"), callback_data="holds:list"),
-            ]
+            ],
+            render.ask_librarian_row(t, context),
         )
         await render.reply(update, context, text, markup, edit=True)
         return

@@ -369,6 +369,15 @@ def private_only_text(t: Translator) -> str:
     )
 
 
+def ask_librarian_row(t: Translator, context: BotContext) -> list[InlineKeyboardButton]:
+    """A "talk to a librarian" button, where the bot cannot help (nothing when the library
+    has no staff group to answer)."""
+    settings = context.bot_data.settings
+    if settings is None or settings.telegram.staff_chat_id is None:
+        return []
+    return [InlineKeyboardButton(t.gettext("💬 Talk to a librarian"), callback_data="ho:ask")]
+
+
 def link_first(t: Translator) -> tuple[str, InlineKeyboardMarkup]:
     """What an unlinked user reads when she asks for something that needs her card."""
     return (

@@ -203,6 +203,9 @@ async def show_results(
                 callback_data=callback("ill", "q", token),
             )
             markup = keyboard([ask], *(list(row) for row in markup.inline_keyboard))
+        if is_private(update):
+            rows = [list(row) for row in markup.inline_keyboard]
+            markup = keyboard(*rows, render.ask_librarian_row(t, context))
         await render.reply(update, context, nothing_found(t, text), markup, edit=edit)
         return
     body = results_text(t, found, today(t))

@@ -22,6 +22,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from bot.handlers import render
 from bot.handlers.context import (
     BotApplication,
     BotContext,
@@ -221,9 +222,10 @@ async def help_command(update: Update, context: BotContext) -> None:
             "• /account: your card, fines and preferences\n"
             "• /language: change language\n"
             "• /privacy: what I keep about you, and /forget to delete it\n"
+            "• /librarian: talk to a librarian\n"
             "• /cancel: stop what we are doing"
         ),
-        reply_markup=keyboard(*main_menu(t, account.linked)),
+        reply_markup=keyboard(*main_menu(t, account.linked), render.ask_librarian_row(t, context)),
     )
 
 

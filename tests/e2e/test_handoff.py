@@ -1,0 +1,456 @@
+"""Talking to a librarian, end to end: the real bot, the emulator's forum staff group, a store.
+
+The patron writes in her private chat; staff answer in the conversation's topic of the staff
+forum group (``[telegram] staff_chat_id``). The bot acts at the real current time, so the
+routed branch may be open or closed while a test runs: tests look for the messages they expect
+by their content, never "the next message", except where the branch's hours are set for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from asyncio.subprocess import PIPE
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.i18n import translator
+from bot.sandbox.view import ChatMessage
+from bot.sandbox.world import Topic, User
+from bot.services import handoff, identity
+from db import calendar as calendar_repo
+from tests.e2e.conftest import BotWorld
+
+PIN = "2468"
+
+
+async def linked(bot: BotWorld, card: str, *, language: str = "en", name: str = "Anna") -> User:
+    await bot.patron_with_pin(card, PIN)
+    user = bot.emulator.add_user(name, language_code=language, started=True)
+    library = bot.world.library
+    when = datetime.now(UTC)
+    await identity.link_with_pin(
+        library, telegram_user_id=user.id, chat_id=user.id, card=card, pin=PIN, now=when
+    )
+    await identity.choose_language(library, telegram_user_id=user.id, language=language, now=when)
+    return user
+
+
+async def bot_says(
+    bot: BotWorld,
+    chat_id: int,
+    match: str | Callable[[ChatMessage], bool],
+    *,
+    after: int | ChatMessage = 0,
+    thread_id: int | None = None,
+) -> ChatMessage:
+    """The first bot message after ``after`` containing ``match`` (or satisfying it)."""
+    emu = bot.emulator
+    floor = after.message_id if isinstance(after, ChatMessage) else after
+
+    def ok(message: ChatMessage) -> bool:
+        return match(message) if callable(match) else match in message.body
+
+    def found() -> ChatMessage | None:
+        return next(
+            (m for m in emu.bot_messages(chat_id, thread_id) if m.message_id > floor and ok(m)),
+            None,
+        )
+
+    return await emu.wait_for(found, what=f"a bot message {match!r} in {chat_id}")
+
+
+async def start_chat(bot: BotWorld, user: User, theme: str = "General") -> ChatMessage:
+    emu = bot.emulator
+    sent = emu.send_command(user.id, "librarian")
+    themes = await bot_says(bot, user.id, lambda m: bool(m.buttons), after=sent)
+    emu.press_button(user.id, user.id, themes.message_id, text=theme)
+    return await bot_says(bot, user.id, "Subject:", after=sent)
+
+
+def staff_chat(bot: BotWorld) -> int:
+    assert bot.staff_chat_id is not None
+    return bot.staff_chat_id
+
+
+def topics(bot: BotWorld) -> list[Topic]:
+    return bot.emulator.topics(staff_chat(bot))
+
+
+async def copied(bot: BotWorld, text: str, thread_id: int | None = None) -> ChatMessage:
+    """The copy of a patron's message in the staff group."""
+    return await bot_says(bot, staff_chat(bot), lambda m: m.body == text, thread_id=thread_id)
+
+
+async def music_at_vimodrone(bot: BotWorld) -> None:
+    await handoff.set_themes(
+        bot.world.library,
+        [
+            handoff.Theme("general", None, {"en": "General", "it": "Generale"}),
+            handoff.Theme("music", "VIM", {"en": "Music", "it": "Musica"}),
+        ],
+        now=datetime.now(UTC),
+    )
+
+
+async def test_question_reaches_the_themes_branch_and_the_reply_comes_back(
+    staff_bot: BotWorld,
+) -> None:
+    emu = staff_bot.emulator
+    await music_at_vimodrone(staff_bot)
+    anna = await linked(staff_bot, "0001234")
+    opened = await start_chat(staff_bot, anna, "Music")
+    assert "Vimodrone" in opened.body  # N7: music questions go to the music pole
+
+    emu.send_text(anna.id, "Do you have the score of the Goldberg Variations?")
+    copy = await copied(staff_bot, "Do you have the score of the Goldberg Variations?")
+
+    [topic] = topics(staff_bot)
+    assert topic.thread_id == copy.thread_id
+    assert "VIM" in topic.name
+    assert "0001234" in topic.name
+    assert "Music" in topic.name or "Musica" in topic.name
+    header = emu.transcript(staff_chat(staff_bot), topic.thread_id)[1]
+    assert "0001234" in header.body
+    assert "Anna 0001234" in header.body  # the patron's name from the store
+    assert "Brugherio" in header.body  # her home library
+
+    giulia = staff_bot.staff[0]
+    emu.send_text(
+        giulia.id, "Yes, at Vimodrone!", chat_id=staff_chat(staff_bot), thread_id=topic.thread_id
+    )
+    answer = await bot_says(staff_bot, anna.id, "Yes, at Vimodrone!")
+    assert answer.body.startswith("📚 Vimodrone")  # signed as the library, not as Giulia
+    assert "Giulia" not in answer.body
+
+
+async def test_edits_are_relayed_both_ways(staff_bot: BotWorld) -> None:
+    emu = staff_bot.emulator
+    anna = await linked(staff_bot, "0001234")
+    await start_chat(staff_bot, anna)
+    question = emu.send_text(anna.id, "Is the library open on Sunday?")
+    copy = await copied(staff_bot, "Is the library open on Sunday?")
+
+    emu.edit_text(anna.id, anna.id, question.message_id, "Is the library open on Saturday?")
+    await emu.wait_for(
+        lambda: (
+            emu.message(staff_chat(staff_bot), copy.message_id).text
+            == "Is the library open on Saturday?"
+        ),
+        what="the patron's edit in the topic",
+    )
+
+    giulia = staff_bot.staff[0]
+    reply = emu.send_text(
+        giulia.id, "Yes, 9-12.", chat_id=staff_chat(staff_bot), thread_id=copy.thread_id
+    )
+    answer = await bot_says(staff_bot, anna.id, "Yes, 9-12.")
+    emu.edit_text(giulia.id, staff_chat(staff_bot), reply.message_id, "Yes, 9-12.30.")
+    await emu.wait_for(
+        lambda: "Yes, 9-12.30." in emu.message(anna.id, answer.message_id).body,
+        what="the librarian's edit in the patron's chat",
+    )
+
+
+async def test_a_burst_of_messages_makes_one_topic(staff_bot: BotWorld) -> None:
+    emu = staff_bot.emulator
+    anna = await linked(staff_bot, "0001234")
+    await start_chat(staff_bot, anna)
+    texts = [f"part {n} of my question" for n in range(5)]
+    for text in texts:  # all queued before the bot reads any of them
+        emu.send_text(anna.id, text)
+    for text in texts:
+        await copied(staff_bot, text)
+    assert len(topics(staff_bot)) == 1
+    assert len(emu.calls_to("createForumTopic")) == 1
+    [topic] = topics(staff_bot)
+    bodies = [m.body for m in emu.transcript(staff_chat(staff_bot), topic.thread_id)]
+    assert [b for b in bodies if b.startswith("part ")] == texts  # in order
+
+
+async def test_a_deleted_topic_is_replaced_and_nothing_is_lost(staff_bot: BotWorld) -> None:
+    emu = staff_bot.emulator
+    anna = await linked(staff_bot, "0001234")
+    await start_chat(staff_bot, anna)
+    emu.send_text(anna.id, "first question")
+    first = await copied(staff_bot, "first question")
+    assert first.thread_id is not None
+    emu.delete_topic(staff_chat(staff_bot), first.thread_id)
+
+    emu.send_text(anna.id, "are you there?")
+    again = await copied(staff_bot, "are you there?")
+    assert again.thread_id != first.thread_id
+    [live] = topics(staff_bot)
+    assert live.thread_id == again.thread_id
+    header = emu.transcript(staff_chat(staff_bot), again.thread_id)[1]
+    assert "t.me/c/" in str(header.api.get("entities"))  # a link to the earlier topic
+
+    # Closed by hand in Telegram (not with /close): the next message opens a new topic too.
+    head = staff_bot.staff[1]
+    emu.close_topic(staff_chat(staff_bot), again.thread_id, user_id=head.id)
+    await emu.wait_for(lambda: len(emu.calls_to("getUpdates")) > 0 and True, what="updates flowing")
+    emu.send_text(anna.id, "hello?")
+    third = await copied(staff_bot, "hello?")
+    assert third.thread_id not in (first.thread_id, again.thread_id)
+
+    exported = await handoff.export(staff_bot.world.library, card="0001234")
+    texts = [m["text"] for c in exported for m in c["messages"] if m["direction"] == "patron"]
+    assert texts == ["first question", "are you there?", "hello?"]
+
+
+async def test_close_rate_and_reopen(staff_bot: BotWorld) -> None:
+    emu = staff_bot.emulator
+    anna = await linked(staff_bot, "0001234")
+    await start_chat(staff_bot, anna)
+    emu.send_text(anna.id, "thanks for the help")
+    copy = await copied(staff_bot, "thanks for the help")
+    giulia = staff_bot.staff[0]
+
+    emu.send_command(giulia.id, "close", chat_id=staff_chat(staff_bot), thread_id=copy.thread_id)
+    closed = await bot_says(staff_bot, anna.id, "closed this conversation")
+    [topic] = topics(staff_bot)
+    await emu.wait_for(lambda: topic.closed, what="the topic closed")
+
+    emu.press_button(anna.id, anna.id, closed.message_id, text="4⭐")
+    await bot_says(staff_bot, anna.id, "4 out of 5")
+    await bot_says(staff_bot, staff_chat(staff_bot), "4/5", thread_id=topic.thread_id)
+    [conversation] = await handoff.export(staff_bot.world.library, card="0001234")
+    assert conversation["rating"] == 4
+
+    # A new message within the reopen window goes on in the same topic, reopened.
+    emu.send_text(anna.id, "one more thing")
+    more = await copied(staff_bot, "one more thing")
+    assert more.thread_id == topic.thread_id
+    await emu.wait_for(lambda: not topic.closed, what="the topic reopened")
+    assert len(topics(staff_bot)) == 1
+
+
+async def test_out_of_hours_the_patron_is_told_when_staff_will_answer(
+    staff_bot: BotWorld,
+) -> None:
+    emu = staff_bot.emulator
+    await music_at_vimodrone(staff_bot)
+    library = staff_bot.world.library
+    today = datetime.now(library.zone).date()
+    async with library.store.transaction() as conn:
+        await calendar_repo.add_closure(
+            conn, staff_bot.world.branches["VIM"], today, today + timedelta(days=2), "works"
+        )
+    anna = await linked(staff_bot, "0001234")
+    await start_chat(staff_bot, anna, "Music")
+    emu.send_text(anna.id, "a question on Sunday night")
+    notice = await bot_says(staff_bot, anna.id, "is closed now")
+    await copied(staff_bot, "a question on Sunday night")  # kept and relayed all the same
+
+    opens = await handoff.staff_answer_from(library, "VIM", datetime.now(UTC))
+    assert opens is not None
+    assert opens.astimezone(library.zone).date() > today + timedelta(days=2)
+    t = translator("en")
+    assert t.format_date(opens, "full") in notice.body
+    assert "Vimodrone" in notice.body
+
+    # Told once per closed stretch, not for every message.
+    emu.send_text(anna.id, "and another")
+    await copied(staff_bot, "and another")
+    notices = [m for m in emu.bot_messages(anna.id) if "is closed now" in m.body]
+    assert len(notices) == 1
+
+
+async def test_notes_stay_in_the_group_and_files_go_both_ways(staff_bot: BotWorld) -> None:
+    emu = staff_bot.emulator
+    anna = await linked(staff_bot, "0001234")
+    await start_chat(staff_bot, anna)
+    emu.send_photo(anna.id, b"\x89PNG fake photo", caption="my card is damaged")
+    photo = await copied(staff_bot, "my card is damaged")
+    assert "photo" in photo.api
+    emu.send_voice(anna.id, b"OggS voice", duration=3)
+    await bot_says(
+        staff_bot, staff_chat(staff_bot), lambda m: "voice" in m.api, thread_id=photo.thread_id
+    )
+    emu.send_sticker(anna.id, b"RIFF sticker", emoji="👍")
+    await bot_says(
+        staff_bot, staff_chat(staff_bot), lambda m: "sticker" in m.api, thread_id=photo.thread_id
+    )
+
+    giulia = staff_bot.staff[0]
+    where: dict[str, Any] = {"chat_id": staff_chat(staff_bot), "thread_id": photo.thread_id}
+    emu.send_text(giulia.id, "#note she lost it last year too", **where)
+    emu.send_document(
+        giulia.id, b"%PDF form", file_name="modulo.pdf", caption="Fill this in", **where
+    )
+    document = await bot_says(staff_bot, anna.id, "Fill this in")
+    assert "document" in document.api
+    assert document.body.startswith("📚 Brugherio")
+    emu.send_sticker(giulia.id, b"RIFF sticker 2", emoji="🙂", **where)
+    await bot_says(staff_bot, anna.id, lambda m: "sticker" in m.api)
+    assert not [m for m in emu.bot_messages(anna.id) if "lost it" in m.body]
+
+    exported = await handoff.export(staff_bot.world.library, card="0001234")
+    directions = [(m["direction"], m["type"]) for m in exported[0]["messages"]]
+    assert ("note", "text") in directions
+    assert ("staff", "document") in directions
+    assert ("patron", "voice") in directions
+
+
+async def test_canned_replies_in_the_patrons_language(staff_bot: BotWorld) -> None:
+    emu = staff_bot.emulator
+    anna = await linked(staff_bot, "0001234", language="en")
+    await start_chat(staff_bot, anna)
+    emu.send_text(anna.id, "hi")
+    copy = await copied(staff_bot, "hi")
+    giulia = staff_bot.staff[0]
+    where: dict[str, Any] = {"chat_id": staff_chat(staff_bot), "thread_id": copy.thread_id}
+
+    listing = emu.send_command(giulia.id, "canned", **where)
+    menu = await bot_says(staff_bot, staff_chat(staff_bot), "hello", after=listing)
+    assert "wait" in menu.body
+
+    emu.send_command(giulia.id, "canned", "hello", **where)
+    sent = await bot_says(staff_bot, anna.id, "Hello! I am a librarian")
+    assert sent.body.startswith("📚")
+
+    unknown = emu.send_command(giulia.id, "canned", "nope", **where)
+    await bot_says(staff_bot, staff_chat(staff_bot), "nope", after=unknown)
+
+
+async def test_ban_and_unban(staff_bot: BotWorld) -> None:
+    emu = staff_bot.emulator
+    anna = await linked(staff_bot, "0001234")
+    await start_chat(staff_bot, anna)
+    emu.send_text(anna.id, "spam spam")
+    copy = await copied(staff_bot, "spam spam")
+    head = staff_bot.staff[1]
+    where: dict[str, Any] = {"chat_id": staff_chat(staff_bot), "thread_id": copy.thread_id}
+
+    emu.send_command(head.id, "ban", "abuse", **where)
+    await bot_says(staff_bot, anna.id, "cannot write to the librarians")
+    asked = emu.send_command(anna.id, "librarian")
+    refused = await bot_says(staff_bot, anna.id, "cannot write", after=asked)
+    assert not refused.buttons
+    emu.send_text(anna.id, "more spam")
+    await bot_says(staff_bot, anna.id, lambda m: True, after=asked.message_id + 1)
+    assert not [m for m in emu.bot_messages(staff_chat(staff_bot)) if m.body == "more spam"]
+
+    emu.send_command(head.id, "unban", **where)
+    await bot_says(staff_bot, anna.id, "write to the librarians again")
+    await start_chat(staff_bot, anna)
+
+
+async def test_a_flood_is_refused_in_words(staff_bot: BotWorld) -> None:
+    emu = staff_bot.emulator
+    anna = await linked(staff_bot, "0001234")
+    await start_chat(staff_bot, anna)
+    # Twenty a minute in production; five here, so that the staff group's own Bot API limit
+    # (20 messages a minute in a group, which the rate limiter keeps) does not slow the test.
+    staff_bot.app.bot_data.handoff.limit = 5
+    for n in range(7):
+        emu.send_text(anna.id, f"flood {n}")
+    warning = await bot_says(staff_bot, anna.id, "very fast")
+    await copied(staff_bot, "flood 4")
+    last = emu.send_text(anna.id, "after the warning")
+    emu.send_command(anna.id, "help")
+    await bot_says(staff_bot, anna.id, "Here is what I can do", after=last)
+    assert not [m for m in emu.bot_messages(staff_chat(staff_bot)) if m.body.startswith("flood 5")]
+    assert not [m for m in emu.bot_messages(staff_chat(staff_bot)) if m.body == "after the warning"]
+    warnings = [m for m in emu.bot_messages(anna.id) if "very fast" in m.body]
+    assert warnings == [warning]  # told once, not for every message
+
+
+async def test_staff_commands_need_staff(staff_bot: BotWorld) -> None:
+    emu = staff_bot.emulator
+    anna = await linked(staff_bot, "0001234")
+    await start_chat(staff_bot, anna)
+    emu.send_text(anna.id, "question")
+    copy = await copied(staff_bot, "question")
+    intruder = emu.add_user("Mallory", language_code="en")
+    emu.set_member(staff_chat(staff_bot), intruder.id, "restricted")
+    sent = emu.send_command(
+        intruder.id, "close", chat_id=staff_chat(staff_bot), thread_id=copy.thread_id
+    )
+    await bot_says(staff_bot, staff_chat(staff_bot), "staff", after=sent)
+    [conversation] = await handoff.export(staff_bot.world.library, card="0001234")
+    assert conversation["state"] == "open"
+    # A restricted member's message in the topic is not relayed to the patron either.
+    emu.send_text(
+        intruder.id, "give me her address", chat_id=staff_chat(staff_bot), thread_id=copy.thread_id
+    )
+    emu.send_text(
+        staff_bot.staff[0].id,
+        "real answer",
+        chat_id=staff_chat(staff_bot),
+        thread_id=copy.thread_id,
+    )
+    await bot_says(staff_bot, anna.id, "real answer")
+    assert not [m for m in emu.bot_messages(anna.id) if "address" in m.body]
+
+
+async def test_the_patron_ends_the_chat_and_searches_again(staff_bot: BotWorld) -> None:
+    emu = staff_bot.emulator
+    anna = await linked(staff_bot, "0001234")
+    await start_chat(staff_bot, anna)
+    emu.send_text(anna.id, "nothing more")
+    copy = await copied(staff_bot, "nothing more")
+    ended = emu.send_command(anna.id, "cancel")
+    await bot_says(staff_bot, anna.id, "Chat ended", after=ended)
+    await bot_says(staff_bot, staff_chat(staff_bot), "ended", thread_id=copy.thread_id)
+    search = emu.send_text(anna.id, "rosa")
+    await bot_says(staff_bot, anna.id, lambda m: True, after=search)
+    assert not [m for m in emu.bot_messages(staff_chat(staff_bot)) if m.body == "rosa"]
+
+
+async def test_help_offers_a_librarian_and_unlinked_users_can_ask(staff_bot: BotWorld) -> None:
+    emu = staff_bot.emulator
+    bruno = emu.add_user("Bruno", language_code="en", started=True)
+    asked = emu.send_command(bruno.id, "help")
+    help_screen = await bot_says(staff_bot, bruno.id, lambda m: bool(m.buttons), after=asked)
+    emu.press_button(bruno.id, bruno.id, help_screen.message_id, text="librarian")
+    themes = await bot_says(staff_bot, bruno.id, "Choose a subject", after=asked)
+    emu.press_button(bruno.id, bruno.id, themes.message_id, text="General")
+    await bot_says(staff_bot, bruno.id, "Subject:", after=asked)
+    emu.send_text(bruno.id, "how do I get a card?")
+    copy = await copied(staff_bot, "how do I get a card?")
+    header = emu.transcript(staff_chat(staff_bot), copy.thread_id)[1]
+    assert "Not linked" in header.body
+    assert "Bruno" in header.body
+
+
+async def bibliobot(bot: BotWorld, *args: str) -> tuple[int, str]:
+    """``bibliobot ARGS`` as a separate process on the running bot's store."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("BIBLIOBOT_")}
+    env["BIBLIOBOT_DATABASE__PATH"] = str(bot.world.store.path)
+    env["BIBLIOBOT_LIBRARY__POLICY"] = "cbnem"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *args, env=env, stdout=PIPE, stderr=PIPE
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+    assert b"Traceback" not in err, err
+    assert process.returncode is not None
+    return process.returncode, out.decode()
+
+
+async def test_export_from_the_command_line(staff_bot: BotWorld) -> None:
+    emu = staff_bot.emulator
+    anna = await linked(staff_bot, "0001234")
+    await start_chat(staff_bot, anna)
+    emu.send_text(anna.id, "export me")
+    copy = await copied(staff_bot, "export me")
+    emu.send_text(
+        staff_bot.staff[0].id, "exported", chat_id=staff_chat(staff_bot), thread_id=copy.thread_id
+    )
+    await bot_says(staff_bot, anna.id, "exported")
+
+    status, out = await bibliobot(staff_bot, "handoff", "export", "--card", "0001234", "--json")
+    assert status == 0
+    [conversation] = json.loads(out)["conversations"]
+    assert [m["text"] for m in conversation["messages"]] == ["export me", "exported"]
+    assert [m["direction"] for m in conversation["messages"]] == ["patron", "staff"]
+    assert conversation["card"] == "0001234"
+    status, out = await bibliobot(staff_bot, "handoff", "export")
+    assert status == 0
+    assert "export me" in out
+    status, out = await bibliobot(staff_bot, "handoff", "export", "--card", "9999", "--json")
+    assert status == 1
+    assert json.loads(out)["error"] == "unknown_card"
