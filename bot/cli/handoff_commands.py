@@ -169,11 +169,10 @@ async def themes_reset(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
-async def canned_show(args: argparse.Namespace, settings: Settings) -> int:
+def _written_out(settings: Settings, replies: list[handoff.Canned]) -> dict[str, dict[str, str]]:
+    """Every ready answer in every language (the built-in ones translated)."""
     i18n = I18n.from_settings(settings)
-    async with open_library(settings) as library:
-        replies = await handoff.canned_replies(library)
-    table = {
+    return {
         reply.key: (
             {lang: i18n.translator(lang).gettext(reply.msgid) for lang in i18n.languages}
             if reply.msgid is not None
@@ -181,6 +180,17 @@ async def canned_show(args: argparse.Namespace, settings: Settings) -> int:
         )
         for reply in replies
     }
+
+
+def _defaults(settings: Settings) -> dict[str, dict[str, str]]:
+    built_in = [handoff.Canned(key, {}, msgid) for key, msgid in handoff.DEFAULT_CANNED.items()]
+    return _written_out(settings, built_in)
+
+
+async def canned_show(args: argparse.Namespace, settings: Settings) -> int:
+    async with open_library(settings) as library:
+        replies = await handoff.canned_replies(library)
+    table = _written_out(settings, replies)
     if args.json:
         emit_json({"canned": table})
         return EXIT_OK
@@ -193,7 +203,14 @@ async def canned_show(args: argparse.Namespace, settings: Settings) -> int:
 async def canned_set(args: argparse.Namespace, settings: Settings) -> int:
     texts = _pairs(args.text, "text", tuple(settings.library.languages))
     async with open_library(settings) as library:
-        await handoff.set_canned(library, args.key, texts, now=now_or_at(args, settings), by="cli")
+        await handoff.set_canned(
+            library,
+            args.key,
+            texts,
+            now=now_or_at(args, settings),
+            by="cli",
+            defaults=_defaults(settings),
+        )
     if args.json:
         emit_json({"key": args.key, "texts": texts})
     else:
@@ -203,7 +220,9 @@ async def canned_set(args: argparse.Namespace, settings: Settings) -> int:
 
 async def canned_remove(args: argparse.Namespace, settings: Settings) -> int:
     async with open_library(settings) as library:
-        removed = await handoff.remove_canned(library, args.key, now=now_or_at(args, settings))
+        removed = await handoff.remove_canned(
+            library, args.key, now=now_or_at(args, settings), defaults=_defaults(settings)
+        )
     if not removed:
         raise Refused("unknown_canned", f"no ready answer {args.key}")
     if args.json:

@@ -15,11 +15,12 @@ import logging
 import time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
+    ConversationHandler,
     MessageHandler,
     filters,
 )
@@ -49,7 +50,7 @@ from bot.handlers.staff_access import staff_chat_id, staff_translator
 from bot.i18n import Translator
 from bot.services import handoff
 from bot.services.errors import Refusal
-from db.handoff import ConversationRow
+from db.handoff import ConversationRow, MessageRow
 
 log = logging.getLogger("bibliobot.handoff")
 
@@ -197,6 +198,8 @@ async def patron_message(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if message is None or user is None or staff_chat_id(context) is None:
         return
+    if in_a_dialogue(update, context):
+        return  # a card number, a PIN, a request's title: never relayed to the staff group
     state = context.bot_data.handoff
     async with state.lock(user.id):
         was_open = await handoff.open_conversation(context.library, user.id)
@@ -218,6 +221,16 @@ async def patron_message(update: Update, context: BotContext) -> None:
             raise ApplicationHandlerStop
         await relay_to_staff(update, context, conversation, message, t)
     raise ApplicationHandlerStop
+
+
+def in_a_dialogue(update: Update, context: BotContext) -> bool:
+    """Is a dialogue of another handler (linking a card, an interlibrary request) waiting
+    for this very message? Then it is that dialogue's answer, not a message for staff."""
+    for handlers in context.application.handlers.values():
+        for handler in handlers:
+            if isinstance(handler, ConversationHandler) and handler.check_update(update):
+                return True
+    return False
 
 
 async def relay_to_staff(
@@ -266,18 +279,12 @@ async def deliver(context: BotContext, conversation: ConversationRow, who: str) 
         assert conversation.topic_id is not None
         try:
             for pending in await handoff.undelivered(library, conversation):
-                assert pending.patron_message_id is not None
-                copied = await context.bot.copy_message(
-                    chat_id,
-                    from_chat_id=conversation.chat_id,
-                    message_id=pending.patron_message_id,
-                    message_thread_id=conversation.topic_id,
-                )
+                copy_id = await copy_to_topic(context, chat_id, conversation, pending)
                 await handoff.relayed(
                     library,
                     pending.message_id,
                     conversation_id=conversation.conversation_id,
-                    staff_message_id=copied.message_id,
+                    staff_message_id=copy_id,
                 )
             return conversation
         except TelegramError as error:
@@ -286,6 +293,38 @@ async def deliver(context: BotContext, conversation: ConversationRow, who: str) 
             log.info("conversation %s: topic lost (%s)", conversation.conversation_id, error)
             conversation = await handoff.successor(library, conversation, now=now())
     return conversation
+
+
+async def copy_to_topic(
+    context: BotContext, chat_id: int, conversation: ConversationRow, pending: MessageRow
+) -> int:
+    """Copy one stored patron message to the topic. A message Telegram will not copy (deleted
+    by the patron meanwhile, a kind that cannot be copied) is posted as the transcript has it,
+    so that it neither vanishes nor blocks the ones after it."""
+    assert pending.patron_message_id is not None
+    assert conversation.topic_id is not None
+    try:
+        copied = await context.bot.copy_message(
+            chat_id,
+            from_chat_id=conversation.chat_id,
+            message_id=pending.patron_message_id,
+            message_thread_id=conversation.topic_id,
+        )
+        return copied.message_id
+    except BadRequest as error:
+        if topic_gone(error):
+            raise
+        log.info("message %s not copied (%s): posted as text", pending.message_id, error)
+    t = staff_translator(context)
+    text = t.gettext(
+        "[The patron sent a message that cannot be shown here ({kind})] {text}",
+        kind=pending.content_type,
+        text=pending.text or "",
+    )
+    sent = await context.bot.send_message(
+        chat_id, render.clip(text, 4000), message_thread_id=conversation.topic_id
+    )
+    return sent.message_id
 
 
 async def tell_office_hours(

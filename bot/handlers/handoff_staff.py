@@ -68,13 +68,16 @@ async def ensure_open(context: BotContext, conversation: ConversationRow, messag
     has another one open by now, which staff are told."""
     if conversation.state == "open":
         return True
-    if await handoff.reopen(context.library, conversation.conversation_id):
+    outcome = await handoff.reopen(context.library, conversation.conversation_id)
+    if outcome in ("open", "reopened"):
         await reopen_topic(context, conversation)
         return True
     t = staff_translator(context)
-    await message.reply_text(
-        t.gettext("This patron has another conversation open now: answer in its topic.")
-    )
+    if outcome == "banned":
+        text = t.gettext("This patron is banned from the chat: /unban first.")
+    else:
+        text = t.gettext("This patron has another conversation open now: answer in its topic.")
+    await message.reply_text(text)
     return False
 
 

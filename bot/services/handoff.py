@@ -148,9 +148,16 @@ async def canned_replies(library: Library) -> list[Canned]:
 
 
 async def set_canned(
-    library: Library, key: str, texts: Mapping[str, str], *, now: datetime, by: str | None = None
+    library: Library,
+    key: str,
+    texts: Mapping[str, str],
+    *,
+    now: datetime,
+    by: str | None = None,
+    defaults: Mapping[str, Mapping[str, str]] | None = None,
 ) -> None:
-    """Add or replace one canned reply (the default set is copied in first, once)."""
+    """Add or replace one canned reply. Until the first change the built-in answers apply;
+    ``defaults`` (them, written out per language) are stored with it so none is lost."""
     if not KEY_PATTERN.match(key):
         raise Refusal("bad_canned", f"canned reply key {key!r}: 1-24 of a-z, 0-9, _")
     texts = {language: text.strip() for language, text in texts.items() if text.strip()}
@@ -161,15 +168,23 @@ async def set_canned(
     async with library.store.transaction() as conn:
         stored = await settings_repo.get(conn, CANNED_KEY)
         if not isinstance(stored, dict):
-            stored = {}
+            stored = {name: dict(value) for name, value in (defaults or {}).items()}
         stored[key] = dict(texts)
         await settings_repo.put(conn, CANNED_KEY, stored, now, by)
 
 
-async def remove_canned(library: Library, key: str, *, now: datetime) -> bool:
+async def remove_canned(
+    library: Library,
+    key: str,
+    *,
+    now: datetime,
+    defaults: Mapping[str, Mapping[str, str]] | None = None,
+) -> bool:
     async with library.store.transaction() as conn:
         stored = await settings_repo.get(conn, CANNED_KEY)
-        if not isinstance(stored, dict) or key not in stored:
+        if not isinstance(stored, dict):
+            stored = {name: dict(value) for name, value in (defaults or {}).items()}
+        if key not in stored:
             return False
         del stored[key]
         await settings_repo.put(conn, CANNED_KEY, stored, now)
@@ -315,17 +330,22 @@ async def close(library: Library, conversation_id: int, *, by: str, now: datetim
         return await repo.close(conn, conversation_id, by=by, now=now)
 
 
-async def reopen(library: Library, conversation_id: int) -> bool:
-    """Staff wrote in a closed conversation's topic: it is open again (unless the patron has
-    another one open by now)."""
+async def reopen(library: Library, conversation_id: int) -> str:
+    """Staff wrote in a closed conversation's topic: it opens again. Returns ``reopened`` (or
+    ``open``), else why not: ``banned`` (unban first), ``other_open`` (the patron has
+    another conversation open by now), ``missing``."""
     async with library.store.transaction() as conn:
         found = await repo.conversation(conn, conversation_id)
-        if found is None or found.state == "open":
-            return found is not None
+        if found is None:
+            return "missing"
+        if found.state == "open":
+            return "open"
+        if await repo.is_banned(conn, found.telegram_user_id):
+            return "banned"
         if await repo.open_conversation(conn, found.telegram_user_id) is not None:
-            return False
+            return "other_open"
         await repo.reopen(conn, conversation_id)
-        return True
+        return "reopened"
 
 
 async def conversation_of_topic(library: Library, topic_id: int) -> repo.ConversationRow | None:

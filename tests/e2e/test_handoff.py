@@ -454,3 +454,42 @@ async def test_export_from_the_command_line(staff_bot: BotWorld) -> None:
     status, out = await bibliobot(staff_bot, "handoff", "export", "--card", "9999", "--json")
     assert status == 1
     assert json.loads(out)["error"] == "unknown_card"
+
+
+async def test_a_pin_typed_while_talking_to_a_librarian_never_reaches_the_staff_group(
+    staff_bot: BotWorld,
+) -> None:
+    emu = staff_bot.emulator
+    await staff_bot.patron_with_pin("0005555", "8642")
+    bruno = emu.add_user("Bruno", language_code="en", started=True)
+    await start_chat(staff_bot, bruno)
+    emu.send_text(bruno.id, "how do I link my card?")
+    await copied(staff_bot, "how do I link my card?")
+
+    asked = emu.send_command(bruno.id, "link")
+    await bot_says(staff_bot, bruno.id, "card number", after=asked)
+    card = emu.send_text(bruno.id, "0005555")
+    await bot_says(staff_bot, bruno.id, "PIN", after=card)
+    pin = emu.send_text(bruno.id, "8642")
+    await bot_says(staff_bot, bruno.id, "now linked", after=pin)
+
+    staff_bodies = [m.body for m in emu.transcript(staff_chat(staff_bot))]
+    assert "0005555" not in staff_bodies
+    assert not [body for body in staff_bodies if "8642" in body]
+    emu.send_text(bruno.id, "done, thanks")  # the chat goes on afterwards
+    await copied(staff_bot, "done, thanks")
+
+
+async def test_a_banned_patrons_topic_does_not_reopen_by_itself(staff_bot: BotWorld) -> None:
+    emu = staff_bot.emulator
+    anna = await linked(staff_bot, "0001234")
+    await start_chat(staff_bot, anna)
+    emu.send_text(anna.id, "rude words")
+    copy = await copied(staff_bot, "rude words")
+    head = staff_bot.staff[1]
+    where: dict[str, Any] = {"chat_id": staff_chat(staff_bot), "thread_id": copy.thread_id}
+    emu.send_command(head.id, "ban", **where)
+    await bot_says(staff_bot, anna.id, "cannot write to the librarians")
+    sent = emu.send_text(head.id, "one last word", **where)
+    await bot_says(staff_bot, staff_chat(staff_bot), "/unban first", after=sent)
+    assert not [m for m in emu.bot_messages(anna.id) if "one last word" in m.body]
