@@ -421,7 +421,7 @@ def rating_markup(conversation_id: int) -> InlineKeyboardMarkup:
     return keyboard(
         [
             InlineKeyboardButton(
-                "⭐" * n if n < 3 else f"{n}⭐",
+                f"{n}⭐",
                 callback_data=callback("ho", "r", conversation_id, n),
             )
             for n in range(1, 6)

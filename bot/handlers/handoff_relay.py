@@ -23,6 +23,7 @@ from bot.handlers.staff_access import staff_chat_id, staff_translator
 from bot.i18n import Translator
 from bot.services import handoff, patrons
 from bot.services.errors import Refusal
+from db import circulation as circulation_repo
 from db.handoff import ConversationRow
 
 log = logging.getLogger("bibliobot.handoff")
@@ -107,15 +108,13 @@ async def ensure_topic(
 
 
 async def _card(context: BotContext, conversation: ConversationRow) -> str | None:
-    exported = None
-    if conversation.patron_id is not None:
-        from db import circulation as circulation_repo
-
-        patron = await circulation_repo.patron_by_id(
-            context.library.store.reader, conversation.patron_id
-        )
-        exported = patron.card if patron else None
-    return exported
+    """The card of the conversation's patron (None: not linked, or forgotten since)."""
+    if conversation.patron_id is None:
+        return None
+    patron = await circulation_repo.patron_by_id(
+        context.library.store.reader, conversation.patron_id
+    )
+    return patron.card if patron else None
 
 
 async def header(
@@ -124,12 +123,14 @@ async def header(
     """The topic's first message: who is asking, her standing at the library, her history."""
     names = await render.branch_names(context.library)
     branch = conversation.branch
+    # TRANSLATORS: who answers a patron without a card asking a general question.
+    anyone = t.gettext("any library")
     lines = [
         t.gettext("💬 <b>Conversation #{number}</b>", number=conversation.conversation_id),
         t.gettext(
             "Theme: {theme} · Answered by: {branch}",
             theme=html.escape(theme),
-            branch=html.escape(names.get(branch, branch) if branch else t.gettext("any library")),
+            branch=html.escape(names.get(branch, branch) if branch else anyone),
         ),
         t.gettext("Telegram: {name}", name=html.escape(who)),
     ]

@@ -21,7 +21,7 @@ from telegram.ext import ApplicationHandlerStop, CommandHandler, MessageHandler,
 
 from bot.handlers import render
 from bot.handlers.context import BotApplication, BotContext, now
-from bot.handlers.handoff import HANDOFF_GROUP, banned_text, rating_markup
+from bot.handlers.handoff import HANDOFF_GROUP, banned_text, in_a_dialogue, rating_markup
 from bot.handlers.handoff_relay import content_of, reopen_topic
 from bot.handlers.staff_access import (
     is_staff,
@@ -98,6 +98,8 @@ async def staff_message(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
     if message.forum_topic_created or message.forum_topic_reopened or message.forum_topic_edited:
         return
+    if in_a_dialogue(update, context):
+        return  # e.g. the cost of an interlibrary request, typed after its button
     if not await is_staff(context, user.id):
         return
     content = content_of(message)
@@ -349,7 +351,6 @@ async def canned_command(update: Update, context: BotContext) -> None:
         sender_user_id=user.id,
         sender_name=user.full_name,
         now=now(),
-        staff_message_id=message.message_id,
     )
     sign = await signature(context, conversation, t, user.first_name)
     try:

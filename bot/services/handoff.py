@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import aiosqlite
+
 from bot.circulation import CalendarError, LibraryCalendar
 from bot.i18n import N_
 from bot.services.context import Library
@@ -32,6 +34,7 @@ from bot.services.errors import Refusal
 from db import calendar as calendar_repo
 from db import circulation as circulation_repo
 from db import handoff as repo
+from db import identity as identity_repo
 from db import settings as settings_repo
 
 THEMES_KEY = "handoff.themes"
@@ -260,9 +263,9 @@ async def start(
         return found
 
 
-async def _linked_patron(conn: Any, telegram_user_id: int) -> circulation_repo.PatronRow | None:
-    from db import identity as identity_repo
-
+async def _linked_patron(
+    conn: aiosqlite.Connection, telegram_user_id: int
+) -> circulation_repo.PatronRow | None:
     link = await identity_repo.link_of_user(conn, telegram_user_id)
     return await circulation_repo.patron_by_id(conn, link.patron_id) if link else None
 

@@ -25,6 +25,7 @@ from db import calendar as calendar_repo
 from tests.e2e.conftest import BotWorld
 
 PIN = "2468"
+STAFF = translator("it")  # the staff group reads the library's default language
 
 
 async def linked(bot: BotWorld, card: str, *, language: str = "en", name: str = "Anna") -> User:
@@ -395,7 +396,8 @@ async def test_the_patron_ends_the_chat_and_searches_again(staff_bot: BotWorld) 
     copy = await copied(staff_bot, "nothing more")
     ended = emu.send_command(anna.id, "cancel")
     await bot_says(staff_bot, anna.id, "Chat ended", after=ended)
-    await bot_says(staff_bot, staff_chat(staff_bot), "ended", thread_id=copy.thread_id)
+    ended_note = STAFF.gettext("🔚 The patron ended the conversation.")
+    await bot_says(staff_bot, staff_chat(staff_bot), ended_note, thread_id=copy.thread_id)
     search = emu.send_text(anna.id, "rosa")
     await bot_says(staff_bot, anna.id, lambda m: True, after=search)
     assert not [m for m in emu.bot_messages(staff_chat(staff_bot)) if m.body == "rosa"]
@@ -413,7 +415,7 @@ async def test_help_offers_a_librarian_and_unlinked_users_can_ask(staff_bot: Bot
     emu.send_text(bruno.id, "how do I get a card?")
     copy = await copied(staff_bot, "how do I get a card?")
     header = emu.transcript(staff_chat(staff_bot), copy.thread_id)[1]
-    assert "Not linked" in header.body
+    assert STAFF.gettext("Not linked to a library card.") in header.body
     assert "Bruno" in header.body
 
 
@@ -491,5 +493,44 @@ async def test_a_banned_patrons_topic_does_not_reopen_by_itself(staff_bot: BotWo
     emu.send_command(head.id, "ban", **where)
     await bot_says(staff_bot, anna.id, "cannot write to the librarians")
     sent = emu.send_text(head.id, "one last word", **where)
-    await bot_says(staff_bot, staff_chat(staff_bot), "/unban first", after=sent)
+    banned = STAFF.gettext("This patron is banned from the chat: /unban first.")
+    await bot_says(staff_bot, staff_chat(staff_bot), banned, after=sent)
     assert not [m for m in emu.bot_messages(anna.id) if "one last word" in m.body]
+
+
+async def test_replies_signed_with_the_librarians_name_when_set(staff_bot: BotWorld) -> None:
+    emu = staff_bot.emulator
+    await handoff.set_option(staff_bot.world.library, handoff.SIGN_KEY, True, now=datetime.now(UTC))
+    anna = await linked(staff_bot, "0001234")
+    await start_chat(staff_bot, anna)
+    emu.send_text(anna.id, "who is there?")
+    copy = await copied(staff_bot, "who is there?")
+    giulia = staff_bot.staff[0]
+    emu.send_text(giulia.id, "Giulia here", chat_id=staff_chat(staff_bot), thread_id=copy.thread_id)
+    answer = await bot_says(staff_bot, anna.id, "Giulia here")
+    assert answer.body.startswith("📚 Giulia · Brugherio")
+
+
+async def test_two_patrons_two_topics_and_each_reply_to_its_patron(staff_bot: BotWorld) -> None:
+    emu = staff_bot.emulator
+    anna = await linked(staff_bot, "0001234", name="Anna")
+    carla = await linked(staff_bot, "0004321", name="Carla")
+    await start_chat(staff_bot, anna)
+    await start_chat(staff_bot, carla)
+    emu.send_text(anna.id, "Anna's question")
+    emu.send_text(carla.id, "Carla's question")
+    from_anna = await copied(staff_bot, "Anna's question")
+    from_carla = await copied(staff_bot, "Carla's question")
+    assert from_anna.thread_id != from_carla.thread_id
+    names: dict[int | None, str] = {topic.thread_id: topic.name for topic in topics(staff_bot)}
+    assert "0001234" in names[from_anna.thread_id]
+    assert "0004321" in names[from_carla.thread_id]
+
+    giulia = staff_bot.staff[0]
+    chat = staff_chat(staff_bot)
+    emu.send_text(giulia.id, "for Carla", chat_id=chat, thread_id=from_carla.thread_id)
+    emu.send_text(giulia.id, "for Anna", chat_id=chat, thread_id=from_anna.thread_id)
+    await bot_says(staff_bot, carla.id, "for Carla")
+    await bot_says(staff_bot, anna.id, "for Anna")
+    assert not [m for m in emu.bot_messages(anna.id) if "for Carla" in m.body]
+    assert not [m for m in emu.bot_messages(carla.id) if "for Anna" in m.body]
