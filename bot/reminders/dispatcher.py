@@ -42,6 +42,7 @@ from pydantic import ValidationError
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.request import HTTPXRequest
 
 from bot.reminders.outgoing import OutgoingMessage
 from bot.reminders.pacing import SendPacer
@@ -414,6 +415,17 @@ class Dispatcher:
         report.undeliverable += 1
         report.reasons.append(reason)
         log.warning("outbox row %s (%s) undeliverable: %s", notice.id, notice.kind, reason)
+
+
+def standalone_bot(token: str, base_url: str, policy: DispatchPolicy | None = None) -> Bot:
+    """A ``Bot`` for a dispatcher of its own: with a connection for every send in flight.
+
+    A plain ``Bot()`` has one connection, so concurrent sends would queue for it and leave in
+    bunches, not when the pacer let them go; the application's bot has plenty already.
+    """
+    concurrency = (policy or DispatchPolicy()).concurrency
+    request = HTTPXRequest(connection_pool_size=concurrency + 2)
+    return Bot(token, base_url=base_url, request=request)
 
 
 async def drain_once(

@@ -12,9 +12,7 @@ import asyncio
 import sys
 from datetime import timedelta
 
-from telegram import Bot
-
-from bot.reminders.dispatcher import Dispatcher, DispatchPolicy
+from bot.reminders.dispatcher import Dispatcher, DispatchPolicy, standalone_bot
 from db.store import Store
 
 
@@ -29,7 +27,8 @@ async def main(argv: list[str]) -> int:
     policy = DispatchPolicy(
         lease=timedelta(seconds=args.lease), concurrency=args.concurrency, timeout=5.0
     )
-    async with Bot(args.token, base_url=args.base_url) as bot, await Store.open(args.db) as store:
+    bot = standalone_bot(args.token, args.base_url, policy)
+    async with bot, await Store.open(args.db) as store:
         print("ready", flush=True)
         # settle: wait out the leases a killed predecessor left behind, then stop when empty.
         await Dispatcher(bot, store, policy=policy).drain(settle=args.lease * 4 + 1)

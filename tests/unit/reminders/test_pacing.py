@@ -1,6 +1,6 @@
 """The pacer keeps Telegram's limits exactly, on an injected clock: a greedy sender that always
 sends as soon as the pacer allows never exceeds 30 a second, one a second per chat, 20 a minute
-per group, and still reaches the ceiling (within the 2 % margin) when there are enough chats."""
+per group, and still reaches the ceiling (within the 3 % margin) when there are enough chats."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def test_one_chat_gets_one_message_a_second() -> None:
     clock = FakeClock()
     pacer = SendPacer(clock=clock)
     pacer.record(7)
-    assert pacer.wait_for(7) == pytest.approx(1.02)
+    assert pacer.wait_for(7) == pytest.approx(1.03)
     assert pacer.wait_for(8) < 0.04  # other chats only wait for the overall spacing
 
 
@@ -98,3 +98,16 @@ def test_a_flood_wait_pauses_every_chat() -> None:
     assert pacer.chat_ready_at(1) < clock.now  # the chats themselves are free
     clock.now += 5
     assert pacer.wait_for(1) == 0
+
+
+def test_small_delays_are_caught_up_without_bursts() -> None:
+    """A sender a few milliseconds late on every send (a busy loop, a commit) still reaches the
+    ceiling, and two sends are never closer than the smoothing allows."""
+    clock = FakeClock()
+    pacer = SendPacer(clock=clock)
+    instants = greedy(pacer, clock, list(range(1, 3001)), [0.004, 0.0, 0.006])
+    rate = (len(instants) - 1) / (instants[-1] - instants[0])
+    assert rate > 29.0
+    assert most_in_window(instants, 1.0) <= 30
+    smallest = min(b - a for a, b in itertools.pairwise(instants))
+    assert smallest >= pacer.limits.min_spacing - 1e-9
