@@ -53,6 +53,7 @@ from db.store import Store
 log = logging.getLogger("bibliobot.dispatch")
 
 Clock = Callable[[], datetime]
+POLL = 0.01  # seconds: how often to look again while sends in flight may free the limits
 
 
 def utc_now() -> datetime:
@@ -230,7 +231,8 @@ class Dispatcher:
                         continue
                     wait = self.pacer.wait_for(chat)
                     if wait > 0:
-                        await self._sleep(wait)
+                        # Ready times move earlier only when an answer comes back: poll then.
+                        await self._sleep(min(wait, POLL) if wait == float("inf") else wait)
                         continue
                 if row.id not in held:
                     await self._claim_ahead(heap, held, report)
@@ -357,34 +359,46 @@ class Dispatcher:
         timeout = self.policy.timeout
         message_id = notice.text_message_id
         if message_id is None:
-            sent = await self.bot.send_message(
-                chat_id,
-                message.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=render(message),
-                message_thread_id=message.thread_id,
-                read_timeout=timeout,
-                write_timeout=timeout,
-                connect_timeout=timeout,
-            )
+            # The pacer recorded this send when the notice was launched (_launch).
+            try:
+                sent = await self.bot.send_message(
+                    chat_id,
+                    message.text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=render(message),
+                    message_thread_id=message.thread_id,
+                    read_timeout=timeout,
+                    write_timeout=timeout,
+                    connect_timeout=timeout,
+                )
+            finally:
+                self.pacer.done(chat_id)
             message_id = sent.message_id
             if message.document is not None:
                 async with self.store.transaction() as conn:
                     await outbox.mark_text_sent(conn, notice.id, message_id)
+        else:
+            self.pacer.done(chat_id)  # nothing left with the launch's slot: only the document
         if message.document is not None:
-            while (wait := self.pacer.wait_for(chat_id)) > 0:  # noqa: ASYNC110 (a clock, no event)
-                await asyncio.sleep(wait)
+            await self._wait_for_chat(chat_id)
             self.pacer.record(chat_id)
             document = message.document
-            await self.bot.send_document(
-                chat_id,
-                InputFile(document.content(), filename=document.filename),
-                message_thread_id=message.thread_id,
-                read_timeout=timeout,
-                write_timeout=timeout,
-                connect_timeout=timeout,
-            )
+            try:
+                await self.bot.send_document(
+                    chat_id,
+                    InputFile(document.content(), filename=document.filename),
+                    message_thread_id=message.thread_id,
+                    read_timeout=timeout,
+                    write_timeout=timeout,
+                    connect_timeout=timeout,
+                )
+            finally:
+                self.pacer.done(chat_id)
         return message_id
+
+    async def _wait_for_chat(self, chat_id: int) -> None:
+        while (wait := self.pacer.wait_for(chat_id)) > 0:  # noqa: ASYNC110 (a clock, no event)
+            await asyncio.sleep(min(wait, POLL))
 
     async def _transient(self, notice: ClaimedNotice, error: str, report: DrainReport) -> None:
         if notice.attempts >= self.policy.max_attempts:
