@@ -322,6 +322,8 @@ class Dispatcher:
         try:
             message = OutgoingMessage.from_payload(notice.payload)
         except ValidationError as error:
+            assert notice.chat_id is not None
+            self.pacer.done(notice.chat_id)  # launched, never sent
             await self._give_up(notice, f"invalid payload: {error.errors()[0]['msg']}", report)
             return
         try:

@@ -290,3 +290,22 @@ async def test_never_more_than_30_a_second_nor_1_a_second_per_chat(outbox: Outbo
         times = [c.at for c in calls if str(c.params["chat_id"]) == str(patron.user_id)]
         assert len(times) == 3
         assert min(b - a for a, b in itertools.pairwise(times)) >= 1.0
+
+
+async def test_a_payload_that_is_not_a_message_is_undeliverable_and_blocks_nothing(
+    outbox: Outbox,
+) -> None:
+    emu = outbox.emulator
+    (anna,) = await add_patrons(outbox.store, 1, emulator=emu)
+    broken = await queue_one(outbox.store, anna.id, OutgoingMessage(text="x"), key="k1")
+    async with outbox.store.transaction() as conn:
+        await conn.execute("UPDATE outbox SET payload = '{\"txt\": 1}' WHERE id = ?", (broken,))
+    fine = await queue_one(outbox.store, anna.id, OutgoingMessage(text="dopo"), key="k2")
+    await drain(outbox)
+    found = await rows(outbox.store)
+    assert found[broken].state == "undeliverable"
+    reason = found[broken].last_error
+    assert reason is not None
+    assert reason.startswith("invalid payload")
+    assert found[fine].state == "sent"
+    assert [m.text for m in emu.bot_messages(anna.user_id)] == ["dopo"]
