@@ -585,8 +585,14 @@ async def test_a_card_telegram_refuses_now_is_queued_for_the_staff_group(ill: Il
     # The dispatcher delivers it to the topic; staff act on it, and the patron's withdrawal
     # later edits it like any card.
     (card,) = await staff_cards(ill)
+    told_before = len(emu.bot_messages(anna.id))
     ordered, _ = await press(ill, ill.librarian, card, text="🚚 Ordered")
     assert "🚚 Ordered" in ordered.body
+    # The staff step nudges the dispatcher: let its notice reach her before she asks for /holds,
+    # or the notice could be taken for the answer.
+    await emu.wait_for(
+        lambda: len(emu.bot_messages(anna.id)) > told_before, what="the patron's notice"
+    )
     holds = await emu.wait_for_reply(anna.id, after=emu.send_command(anna.id, "holds"))
     ask, _ = await press(ill, anna, holds, data=f"ill:wd:{request.request_id}")
     await press(ill, anna, ask, text="Yes, withdraw it")
