@@ -13,9 +13,11 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
+import icalendar
 import pytest
 
 from bot.appointments import WeeklySlot
+from bot.reminders.dispatcher import drain_once
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.view import ChatMessage
 from bot.sandbox.world import Chat, User
@@ -394,3 +396,99 @@ async def test_outside_a_private_chat_and_without_a_card(staff: StaffWorld) -> N
     answer = await command(staff, luca, "appointment")
     assert "link your library card first" in answer.body
     assert await rows(staff, "SELECT count(*) FROM appointments") == [(0,)]
+
+
+async def test_a_topic_deleted_by_hand_is_made_again(staff: StaffWorld) -> None:
+    await service(staff, capacity=2)
+    emu = staff.emulator
+    anna, luca = await patron(staff, "0001"), await patron(staff, "0002", "Luca")
+    await press(staff, anna, await up_to_confirmation(staff, anna, "Bibliographic"), text="Book")
+    first = await emu.wait_for(lambda: next(iter(staff_cards(staff)), None), what="a card")
+    assert first.thread_id is not None
+    emu.delete_topic(staff.staff_chat.id, first.thread_id)
+    await press(staff, luca, await up_to_confirmation(staff, luca, "Bibliographic"), text="Book")
+    second = await emu.wait_for(lambda: next(iter(staff_cards(staff)), None), what="a card")
+    assert second.thread_id not in (None, first.thread_id)
+    assert [topic.name for topic in emu.topics(staff.staff_chat.id)] == ["Appuntamenti"]
+
+
+# -- what the patron receives (the outbox, sent by the running bot's dispatcher) -------------
+
+
+async def confirmed_booking(staff: StaffWorld, anna: User) -> datetime:
+    """Anna books the first time offered and the librarian confirms it; its start."""
+    emu = staff.emulator
+    confirm = await up_to_confirmation(staff, anna, "Bibliographic consultation")
+    await press(staff, anna, confirm, text="Book")
+    card = await emu.wait_for(lambda: next(iter(staff_cards(staff)), None), what="the card")
+    await press(staff, staff.librarian, card, data=str(card.buttons[0]["callback_data"]))
+    return from_db(str((await rows(staff, "SELECT starts_at FROM appointments"))[0][0]))
+
+
+async def test_the_patron_receives_the_calendar_file(staff: StaffWorld) -> None:
+    await service(staff)
+    emu = staff.emulator
+    anna = await patron(staff, "0001")
+    floor = emu.transcript(anna.id)[-1].message_id if emu.transcript(anna.id) else 0
+    starts = await confirmed_booking(staff, anna)
+
+    def document() -> ChatMessage | None:
+        found = [m for m in emu.bot_messages(anna.id) if m.file_id and m.message_id > floor]
+        return found[0] if found else None
+
+    sent = await emu.wait_for(document, what="the .ics document")
+    text = [m for m in emu.bot_messages(anna.id) if m.message_id > floor and not m.file_id]
+    assert any("Your appointment is confirmed" in m.body for m in text)
+    assert sent.file_id is not None
+    stored = emu.world.files.get(sent.file_id)
+    assert stored is not None
+    assert stored.file_name.endswith(".ics")
+    event = icalendar.Calendar.from_ical(stored.data).walk("VEVENT")[0]
+    start = event.decoded("dtstart")
+    assert start == starts
+    assert event["dtstart"].params["TZID"] == "Europe/Rome"
+    assert str(start.tzinfo) == "Europe/Rome"
+    assert start.hour in (10, 15)  # the slots' wall-clock hours
+    assert str(event["location"]) == "Brugherio"
+    assert str(event["summary"]) == "Bibliographic consultation"
+    state = await rows(staff, "SELECT state FROM outbox WHERE kind = 'appointment_confirmed'")
+    assert state == [("sent",)]
+
+
+async def test_a_declined_request_is_explained(staff: StaffWorld) -> None:
+    await service(staff)
+    emu = staff.emulator
+    anna = await patron(staff, "0001")
+    confirm = await up_to_confirmation(staff, anna, "Bibliographic consultation")
+    booked = await press(staff, anna, confirm, text="Book")
+    card = await emu.wait_for(lambda: next(iter(staff_cards(staff)), None), what="the card")
+    await press(staff, staff.librarian, card, data=str(card.buttons[1]["callback_data"]))
+    told = await emu.wait_for_reply(anna.id, after=booked)
+    assert "cannot give you the appointment you asked for" in told.body
+    assert await rows(staff, "SELECT kind FROM outbox") == [("appointment_declined",)]
+
+
+async def test_the_reminder_goes_out_at_its_time(staff: StaffWorld) -> None:
+    await service(staff)
+    emu = staff.emulator
+    anna = await patron(staff, "0001")
+    starts = await confirmed_booking(staff, anna)
+    [(not_before,)] = await rows(
+        staff, "SELECT not_before FROM outbox WHERE kind = 'appointment_reminder'"
+    )
+    due = from_db(str(not_before))
+    assert due == starts - timedelta(hours=24)
+    # Before its time the dispatcher leaves it; at its time it is sent.
+    await drain_once(staff.bot.app.bot, staff.library.store, due - timedelta(minutes=1))
+    assert await rows(staff, "SELECT state FROM outbox WHERE kind = 'appointment_reminder'") == [
+        ("pending",)
+    ]
+    await drain_once(staff.bot.app.bot, staff.library.store, due + timedelta(minutes=1))
+    reminder = await emu.wait_for(
+        lambda: next((m for m in emu.bot_messages(anna.id) if "A reminder" in m.body), None),
+        what="the reminder",
+    )
+    assert "Bibliographic consultation" in reminder.body
+    assert await rows(staff, "SELECT state FROM outbox WHERE kind = 'appointment_reminder'") == [
+        ("sent",)
+    ]
