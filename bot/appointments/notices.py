@@ -92,7 +92,7 @@ def cancelled_by_library(
 
 def reminder(t: Translator, *, service: str, branch: str, starts_at: datetime) -> OutgoingMessage:
     text = t.gettext(
-        "⏰ A reminder: your appointment <b>{service}</b> is {when}, at the {branch} library.",
+        "⏰ A reminder: your appointment <b>{service}</b> is on {when}, at the {branch} library.",
         service=escape(service),
         when=when(t, starts_at),
         branch=escape(branch),

@@ -1,0 +1,94 @@
+"""The calendar file and the messages a patron gets about an appointment."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+
+from bot.appointments import appointment_ics, notices
+from bot.i18n import translator
+
+ROME = ZoneInfo("Europe/Rome")
+STAMP = datetime(2026, 11, 1, 8, tzinfo=UTC)
+
+
+def event_of(data: bytes) -> icalendar.Event:
+    events = icalendar.Calendar.from_ical(data).walk("VEVENT")
+    assert len(events) == 1
+    event: icalendar.Event = events[0]
+    return event
+
+
+def test_the_event_is_at_the_library_wall_clock_in_summer_and_winter() -> None:
+    for starts, hour in (
+        (datetime(2026, 7, 1, 8, tzinfo=UTC), 10),  # CEST, UTC+2
+        (datetime(2026, 12, 1, 9, tzinfo=UTC), 10),  # CET, UTC+1
+    ):
+        data = appointment_ics(
+            appointment_id=7,
+            starts_at=starts,
+            ends_at=starts + timedelta(minutes=45),
+            zone=ROME,
+            summary="Consulenza bibliografica",
+            location="Brugherio",
+            stamp=STAMP,
+        )
+        event = event_of(data)
+        start = event.decoded("dtstart")
+        assert start == starts
+        assert (start.hour, str(start.tzinfo)) == (hour, "Europe/Rome")
+        assert event["dtstart"].params["TZID"] == "Europe/Rome"
+        assert event.decoded("dtend") - start == timedelta(minutes=45)
+        assert str(event["uid"]) == "appointment-7@bibliobot"
+        assert b"BEGIN:VTIMEZONE" in data
+        assert b"TZID:Europe/Rome" in data
+
+
+def test_the_same_appointment_keeps_its_uid() -> None:
+    starts = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    first = appointment_ics(
+        appointment_id=3, starts_at=starts, ends_at=starts, zone=ROME, summary="a",
+        location="b", stamp=STAMP,
+    )  # fmt: skip
+    later = appointment_ics(
+        appointment_id=3, starts_at=starts, ends_at=starts, zone=ROME, summary="a",
+        location="b", stamp=STAMP + timedelta(days=2),
+    )  # fmt: skip
+    assert event_of(first)["uid"] == event_of(later)["uid"]
+
+
+def test_the_confirmation_in_italian_carries_the_file() -> None:
+    t = translator("it")
+    starts = datetime(2026, 12, 5, 9, tzinfo=UTC)  # Saturday, 10:00 in Rome
+    message = notices.confirmed(
+        t,
+        appointment_id=4,
+        service="Consulenza <bibliografica>",
+        branch="Cassina de' Pecchi",
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=30),
+        zone=ROME,
+        now=STAMP,
+    )
+    assert "sabato 5 dicembre 2026 alle 10:00" in message.text
+    assert "Consulenza &lt;bibliografica&gt;" in message.text
+    assert "Cassina de&#x27; Pecchi" in message.text
+    assert message.document is not None
+    assert message.document.filename == "appointment-4.ics"
+    assert event_of(message.document.content()).decoded("dtstart") == starts
+    assert [b.callback_data for row in message.buttons for b in row] == ["ap:ls"]
+
+
+def test_the_reminder_and_the_cancellation_in_english() -> None:
+    t = translator("en")
+    starts = datetime(2026, 12, 5, 9, tzinfo=UTC)
+    reminder = notices.reminder(
+        t, service="Bibliographic consultation", branch="Brugherio", starts_at=starts
+    )
+    assert "is on Saturday, 5 December 2026 at 10:00, at the Brugherio" in reminder.text
+    cancelled = notices.cancelled_by_library(
+        t, service="Help", branch="Brugherio", starts_at=starts, reason="Flooded <again>"
+    )
+    assert "The library writes: Flooded &lt;again&gt;" in cancelled.text
