@@ -14,10 +14,10 @@ which the dispatcher sends; the bot asks it to send at once (:func:`deliver_soon
 
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 from html import escape
+from typing import cast
 
 from telegram import ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
@@ -28,6 +28,7 @@ from bot.appointments.notices import when
 from bot.handlers.context import BotApplication, BotContext, callback, keyboard, now
 from bot.handlers.staff_access import is_staff, staff_chat_id, staff_translator
 from bot.i18n import Translator
+from bot.reminders.dispatch_job import nudge
 from bot.services import appointments as service
 from bot.services.errors import Refusal
 
@@ -44,11 +45,8 @@ def reference(appointment_id: int) -> str:
 
 def deliver_soon(context: BotContext) -> None:
     """Ask the dispatcher to send what was just queued rather than at its next tick."""
-    try:
-        dispatch_job = importlib.import_module("bot.reminders.dispatch_job")
-    except ImportError:  # a build without the dispatcher: nothing sends the outbox here
-        return
-    dispatch_job.nudge(context.application)
+    # PTB types the context's application with a generic context; it is ours.
+    nudge(cast(BotApplication, context.application))
 
 
 # -- the card ------------------------------------------------------------------------------

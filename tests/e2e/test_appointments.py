@@ -155,6 +155,17 @@ def staff_cards(staff: StaffWorld) -> list[ChatMessage]:
     ]
 
 
+async def recorded(staff: StaffWorld, kind: str, state: str) -> None:
+    """Wait until the outbox row of ``kind`` is in ``state`` (the dispatcher records a send
+    just after the message is in the chat)."""
+    sql = f"SELECT state FROM outbox WHERE kind = '{kind}'"
+    for _ in range(100):
+        if await rows(staff, sql) == [(state,)]:
+            return
+        await asyncio.sleep(0.05)
+    assert await rows(staff, sql) == [(state,)]
+
+
 async def rows(staff: StaffWorld, sql: str) -> list[tuple[object, ...]]:
     return await fetch_all(staff.library.store.reader, sql)
 
@@ -451,8 +462,7 @@ async def test_the_patron_receives_the_calendar_file(staff: StaffWorld) -> None:
     assert start.hour in (10, 15)  # the slots' wall-clock hours
     assert str(event["location"]) == "Brugherio"
     assert str(event["summary"]) == "Bibliographic consultation"
-    state = await rows(staff, "SELECT state FROM outbox WHERE kind = 'appointment_confirmed'")
-    assert state == [("sent",)]
+    await recorded(staff, "appointment_confirmed", "sent")
 
 
 async def test_a_declined_request_is_explained(staff: StaffWorld) -> None:

@@ -17,7 +17,8 @@ STAMP = datetime(2026, 11, 1, 8, tzinfo=UTC)
 def event_of(data: bytes) -> icalendar.Event:
     events = icalendar.Calendar.from_ical(data).walk("VEVENT")
     assert len(events) == 1
-    event: icalendar.Event = events[0]
+    event = events[0]
+    assert isinstance(event, icalendar.Event)
     return event
 
 
