@@ -107,9 +107,11 @@ def build_application(settings: Settings) -> BotApplication:
     # Conversations and commands first; free text as a catalog search last (search.register).
     # The administrators' timing dialogue first: its /cancel must end it, not /start's.
     admin.register(app)
-    start.register(app)
-    interlibrary_staff.register(app)  # its cost dialogue first: a staff answer in the group
+    # The interlibrary dialogues (a cost typed in the staff group, a title or author typed by
+    # the patron) before /start's: their /cancel must end them, and their answers are theirs.
+    interlibrary_staff.register(app)
     interlibrary.register(app)
+    start.register(app)
     account.register(app)
     loans.register(app)
     holds.register(app)

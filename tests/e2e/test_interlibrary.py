@@ -366,6 +366,12 @@ async def test_a_search_with_no_results_asks_with_the_words_as_title(ill: IllWor
     assert "Author: Eco, Umberto" in edited.body
     asked, _ = await press(ill, anna, edited, text="✏️ Change title")
     assert "title" in asked.body
+    stopped = await ill.emu.wait_for_reply(anna.id, after=ill.emu.send_command(anna.id, "cancel"))
+    assert "stopped" in stopped.body
+    # After /cancel her next words are a search again, not a title.
+    search = await say(ill, anna, "qwzxv")
+    assert "I found nothing" in search.body
+    asked, _ = await press(ill, anna, edited, text="✏️ Change title")
     empty_title = await say(ill, anna, "x" * 400)
     assert "at most 300 characters" in empty_title.body
     retitled = await say(ill, anna, "Il pendolo di Foucault")
@@ -400,6 +406,16 @@ async def test_G20_no_cost_without_consent_then_consent_makes_it_orderable(
     prompt, _ = await press(ill, sara, card, text="💶 Set cost")
     assert f"send the cost of request #{request_id}" in prompt.body
     assert prompt.thread_id == card.thread_id
+    stopped = await emu.wait_for_reply(
+        ill.staff_group.id,
+        after=emu.send_command(
+            sara.id, "cancel", chat_id=ill.staff_group.id, thread_id=card.thread_id
+        ),
+        thread_id=card.thread_id,
+    )
+    assert "All right, stopped." in stopped.body
+    assert await request_state(ill, request_id) == ("awaiting_consent", None)
+    prompt, _ = await press(ill, sara, card, text="💶 Set cost")
     wrong = await emu.wait_for_reply(
         ill.staff_group.id,
         after=emu.send_text(sara.id, "tanto", chat_id=ill.staff_group.id, thread_id=card.thread_id),
@@ -426,7 +442,8 @@ async def test_G20_no_cost_without_consent_then_consent_makes_it_orderable(
     assert "It costs €8.50, which you pay" in str(notice["text"])
     assert notice_data(notice)[:2] == [f"ill:ok:{request_id}:850", f"ill:no:{request_id}"]
 
-    # /holds shows the request with the same two answers.
+    # The dispatcher delivers the question; /holds shows the request with the same answers.
+    asked = await delivered(ill, anna, "It costs €8.50, which you pay")
     holds = await emu.wait_for_reply(anna.id, after=emu.send_command(anna.id, "holds"))
     assert "📨 Your request to other libraries:" in holds.body
     assert "Ulysses" in holds.body
@@ -434,7 +451,6 @@ async def test_G20_no_cost_without_consent_then_consent_makes_it_orderable(
     assert "💶 It costs €8.50: the library waits for your answer" in holds.body
     assert "✅ I agree to pay €8.50" in labels(holds)
     # She answers on the notice the dispatcher delivered.
-    asked = await delivered(ill, anna, "It costs €8.50, which you pay")
     assert "Nothing is ordered, and you owe nothing, until you agree" in asked.body
     thanks, _ = await press(ill, anna, asked, text="✅ I agree to pay €8.50")
     assert thanks.message_id == asked.message_id
@@ -585,14 +601,9 @@ async def test_a_card_telegram_refuses_now_is_queued_for_the_staff_group(ill: Il
     # The dispatcher delivers it to the topic; staff act on it, and the patron's withdrawal
     # later edits it like any card.
     (card,) = await staff_cards(ill)
-    told_before = len(emu.bot_messages(anna.id))
     ordered, _ = await press(ill, ill.librarian, card, text="🚚 Ordered")
     assert "🚚 Ordered" in ordered.body
-    # The staff step nudges the dispatcher: let its notice reach her before she asks for /holds,
-    # or the notice could be taken for the answer.
-    await emu.wait_for(
-        lambda: len(emu.bot_messages(anna.id)) > told_before, what="the patron's notice"
-    )
+    await delivered(ill, anna, "has been ordered")  # before /holds, so the replies do not cross
     holds = await emu.wait_for_reply(anna.id, after=emu.send_command(anna.id, "holds"))
     ask, _ = await press(ill, anna, holds, data=f"ill:wd:{request.request_id}")
     await press(ill, anna, ask, text="Yes, withdraw it")
