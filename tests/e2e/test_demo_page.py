@@ -149,6 +149,24 @@ async def test_a_patron_links_her_card_searches_reserves_and_renews(
     await steps.expect_bot("Renewed")
     await steps.shot("renewed")
 
+    # Talking to a librarian: the question opens a topic in the staff group (right), where
+    # the librarian's answer goes back to the patron.
+    question = "Do you have audiobooks for children?"
+    await steps.say("/librarian")
+    await steps.press("General")
+    await steps.expect_bot("Subject:")
+    await steps.say(question)
+    topic = page.locator("#topic-tabs button", has_text=ANNA.card)
+    await expect(topic).to_be_visible(timeout=WAIT_MS)
+    await topic.click()
+    await expect(page.locator("#staff-messages .msg", has_text=question)).to_be_visible(
+        timeout=WAIT_MS
+    )
+    await page.fill("#staff-input", "Yes: at Brugherio, on the children's shelf R.")
+    await page.press("#staff-input", "Enter")
+    await steps.expect_bot("children's shelf R")
+    await steps.shot("librarian")
+
     # Three days later (the clock runs the notice cycles as on that day): the reminder for the
     # loan due then arrives in her chat, and the hold kept for her since yesterday.
     await page.click("#clock-plus3")
