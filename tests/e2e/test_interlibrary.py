@@ -612,3 +612,22 @@ async def test_a_card_telegram_refuses_now_is_queued_for_the_staff_group(ill: Il
         what="the queued card showing the withdrawal",
     )
     assert "✖ Withdrawn by the patron: closed" in withdrawn.body
+
+
+async def test_a_staff_group_that_is_not_a_forum_gets_the_card_in_its_chat(ill: IllWorld) -> None:
+    emu = ill.emu
+    ill.staff_group.is_forum = False  # the administrators never turned topics on
+    anna = await linked(ill, "0001")
+    rid = await record(ill, "Lessico famigliare", author="Ginzburg, Natalia")
+    await ask_from_record(ill, anna, rid, "lessico famigliare", "provincial")
+    card = await emu.wait_for(
+        lambda: next(
+            (m for m in emu.bot_messages(ill.staff_group.id) if "Interlibrary request #" in m.body),
+            None,
+        ),
+        what="the card in the group's chat",
+    )
+    assert card.thread_id is None
+    assert emu.topics(ill.staff_group.id) == []
+    ordered, _ = await press(ill, ill.librarian, card, text="🚚 Ordered")
+    assert "🚚 Ordered" in ordered.body
