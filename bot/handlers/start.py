@@ -223,6 +223,7 @@ async def help_command(update: Update, context: BotContext) -> None:
             "• /language: change language\n"
             "• /privacy: what I keep about you, and /forget to delete it\n"
             "• /librarian: talk to a librarian\n"
+            "• /appointment: book an appointment with a librarian\n"
             "• /cancel: stop what we are doing"
         ),
         reply_markup=keyboard(*main_menu(t, account.linked), render.ask_librarian_row(t, context)),

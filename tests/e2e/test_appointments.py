@@ -502,3 +502,11 @@ async def test_the_reminder_goes_out_at_its_time(staff: StaffWorld) -> None:
     assert await rows(staff, "SELECT state FROM outbox WHERE kind = 'appointment_reminder'") == [
         ("sent",)
     ]
+
+
+async def test_help_and_the_command_menu_offer_appointments(staff: StaffWorld) -> None:
+    luca = staff.emulator.add_user("Luca", language_code="it", started=True)
+    helped = await command(staff, luca, "help")
+    assert "/appointment: prenota un appuntamento con un bibliotecario" in helped.body
+    menu = staff.emulator.commands_for(luca.id, luca.id, language_code="en")
+    assert {"command": "appointment", "description": "Book an appointment with a librarian"} in menu
