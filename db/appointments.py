@@ -257,6 +257,20 @@ async def upcoming_of_patron(
     )
 
 
+async def upcoming_at(
+    conn: aiosqlite.Connection, now: datetime, branch: str | None = None
+) -> list[AppointmentRow]:
+    """Requested and confirmed appointments that have not started (of one branch), soonest
+    first: the desk's view, also when a staff card could not be posted."""
+    where = (
+        "WHERE a.state IN ('requested', 'confirmed') AND a.starts_at > ?"
+        " AND (? IS NULL OR a.service_id IN (SELECT s.id FROM appointment_services s"
+        " JOIN branches b ON b.id = s.branch_id WHERE b.code = ?))"
+        " ORDER BY a.starts_at, a.id"
+    )
+    return await _appointments(conn, where, (to_db(now), branch, branch))
+
+
 async def taken_places(
     conn: aiosqlite.Connection, service_id: int, start: datetime, end: datetime
 ) -> dict[datetime, int]:

@@ -7,6 +7,7 @@ Administrators define what the library offers, per branch::
         --min-notice-hours 24 --max-ahead-days 30 --cancel-cutoff-hours 24
     bibliobot appointment slot add CONSULT --branch BRU --weekday mon --at 10:00
     bibliobot appointment list [--branch BRU] [--json]
+    bibliobot appointment upcoming [--branch BRU] [--json]
     bibliobot appointment settings --reminder-hours 24
 
 Slots are wall-clock times in the library's time zone; days the branch is closed (its week,
@@ -23,7 +24,7 @@ from typing import Any
 
 from bot.appointments import WeeklySlot
 from bot.cli.calendar_commands import DAY_KEYS, DAY_NAMES
-from bot.cli.common import EXIT_OK, emit_json
+from bot.cli.common import EXIT_OK, emit_json, now_or_at
 from bot.cli.desk_commands import open_library
 from bot.services import appointments as service
 from bot.settings import Settings
@@ -96,6 +97,14 @@ def register(commands: Subparsers) -> None:
     listing.add_argument("--branch", metavar="CODE")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(handler=service_list)
+
+    upcoming = groups.add_parser(
+        "upcoming", help="requests and confirmed appointments that have not started yet"
+    )
+    upcoming.add_argument("--branch", metavar="CODE")
+    upcoming.add_argument("--at", metavar="ISO-DATETIME", help="as if it were then")
+    upcoming.add_argument("--json", action="store_true")
+    upcoming.set_defaults(handler=appointment_upcoming)
 
     options = groups.add_parser(
         "settings", help="show or set how long before an appointment the patron is reminded"
@@ -209,6 +218,41 @@ async def service_list(args: argparse.Namespace, settings: Settings) -> int:
         )
         slots = ", ".join(f"{DAY_KEYS[s.weekday]} {s.starts:%H:%M}" for s in item.slots)
         print(f"  slots: {slots or 'none yet'}")
+    return EXIT_OK
+
+
+async def appointment_upcoming(args: argparse.Namespace, settings: Settings) -> int:
+    at = now_or_at(args, settings)
+    async with open_library(settings) as library:
+        found = await service.booked(library, at, args.branch)
+    zone = settings.library.zone
+    if args.json:
+        emit_json(
+            {
+                "appointments": [
+                    {
+                        "appointment_id": item.appointment.appointment_id,
+                        "service": item.appointment.service.code,
+                        "branch": item.appointment.service.branch,
+                        "starts": item.appointment.starts_at.astimezone(zone).isoformat(),
+                        "state": item.appointment.state,
+                        "card": item.card,
+                        "name": item.patron_name,
+                    }
+                    for item in found
+                ]
+            }
+        )
+        return EXIT_OK
+    if not found:
+        print("no upcoming appointments")
+    for item in found:
+        appointment = item.appointment
+        local = appointment.starts_at.astimezone(zone)
+        print(
+            f"#A{appointment.appointment_id} {local:%Y-%m-%d %H:%M} {appointment.service.branch}"
+            f" {appointment.service.code} {appointment.state}: {item.patron_name} ({item.card})"
+        )
     return EXIT_OK
 
 

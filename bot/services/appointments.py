@@ -164,6 +164,17 @@ async def overview(library: Library, branch: str | None = None) -> list[ServiceO
         ]
 
 
+async def booked(library: Library, now: datetime, branch: str | None = None) -> list[StaffOutcome]:
+    """Every upcoming request and confirmed appointment, with its patron (the desk's list)."""
+    async with library.store.snapshot() as conn:
+        found = await repo.upcoming_at(conn, now, branch)
+        result = []
+        for appointment in found:
+            card, name, _ = await _patron_language(conn, appointment.patron_id)
+            result.append(StaffOutcome(appointment, card, name))
+    return result
+
+
 async def reminder_hours(conn: aiosqlite.Connection) -> int:
     value = await settings_repo.get(conn, REMINDER_HOURS_KEY)
     return value if isinstance(value, int) and value >= 0 else DEFAULT_REMINDER_HOURS

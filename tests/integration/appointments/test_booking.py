@@ -331,3 +331,25 @@ async def test_a_request_whose_time_has_passed_is_not_confirmed(booking: Appoint
         now=WEDNESDAY,
     )  # fmt: skip
     assert declined.appointment.state == "declined"
+
+
+async def test_the_desk_lists_what_is_booked(booking: AppointmentWorld) -> None:
+    library = booking.world.library
+    sid = booking.service.service_id
+    anna, luca = await booking.patron_id("P1"), await booking.patron_id("P2")
+    saturday = at(2026, 11, 21, 10)
+    await appointments.book(library, patron_id=luca, service_id=sid, starts_at=saturday, now=NOW)
+    first = await appointments.book(
+        library, patron_id=anna, service_id=sid, starts_at=WEDNESDAY, now=NOW
+    )
+    await appointments.cancel_by_patron(
+        library, patron_id=anna, appointment_id=first.appointment_id, now=NOW
+    )
+    await appointments.book(library, patron_id=anna, service_id=sid, starts_at=WEDNESDAY, now=NOW)
+    listed = await appointments.booked(library, NOW)
+    assert [(item.card, item.appointment.starts_at) for item in listed] == [
+        ("P1", WEDNESDAY),
+        ("P2", saturday),
+    ]
+    assert await appointments.booked(library, NOW, "VIM") == []
+    assert await appointments.booked(library, saturday) == []

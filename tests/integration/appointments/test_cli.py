@@ -65,6 +65,7 @@ def test_define_services_and_slots(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert desk.given("appointment", "list", "--branch", "BRU")["services"][0]["slots"]
     assert desk.given("appointment", "settings")["reminder_hours"] == 24
     assert desk.given("appointment", "settings", "--reminder-hours", "2")["reminder_hours"] == 2
+    assert desk.given("appointment", "upcoming") == {"appointments": []}
     text = desk.run("appointment", "list")
     assert "BRU ILL: Prestito interbibliotecario / Interlibrary loans" in text.stdout
     assert "slots: wed 10:30" in text.stdout
