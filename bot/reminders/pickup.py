@@ -9,6 +9,7 @@ cycle finds the same holds (ready, not told) and lists them in its one digest pe
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -25,6 +26,8 @@ from bot.services.context import Moment
 from db import circulation as circulation_repo
 from db import notices
 from db.notices import HoldNotice
+
+_log = logging.getLogger(__name__)
 
 KIND = "hold_ready"
 LEVEL = "ready"
@@ -82,12 +85,19 @@ async def announce_ready(moment: Moment, hold_ids: Sequence[int]) -> int:
     count = 0
     for hold in await notices.ready_holds_untold(moment.conn, hold_ids):
         t = run.translator(hold.recipient)
-        where = await pickup(moment.conn, t, moment.calendar, hold, moment.today)
+        try:
+            where = await pickup(moment.conn, t, moment.calendar, hold, moment.today)
+            message = render.hold_ready_message(t, hold, where)
+        except Exception:
+            # The check-in (or arrival) must not fail because its notice cannot be worded:
+            # the hold stays "ready, not told", and the holds cycle tells it.
+            _log.exception("hold %s: the ready notice could not be rendered", hold.hold_id)
+            continue
         queue(
             run,
             hold.recipient,
             KIND,
-            render.hold_ready_message(t, hold, where),
+            message,
             [(KIND, notices.hold_subject(hold.hold_id), LEVEL)],
             valid_until=valid_until(run, hold),
         )

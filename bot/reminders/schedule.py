@@ -54,7 +54,13 @@ async def run_due(library: Library, now: datetime) -> list[CycleReport]:
         )
         for day in days:
             at = datetime.combine(day, hour, tzinfo=library.zone)
-            report = await run_cycle(library, name, at=at, real_now=now)
+            try:
+                report = await run_cycle(library, name, at=at, real_now=now)
+            except Exception:
+                # Nothing of this pass was committed; its day stays unrun, so the next tick
+                # tries it again. The other cycles go on meanwhile.
+                _log.exception("cycle %s for %s failed; it will be tried again", name, day)
+                break
             reports.append(report)
             _log.info(
                 "cycle %s for %s: %d queued, %d expired",

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from bot.reminders import schedule
 from bot.reminders.cycles import last_run
 from db import settings
@@ -90,3 +92,22 @@ def test_missed_days_are_capped_and_ordered() -> None:
     long_ago = schedule.missed_days(today - timedelta(days=400), today, True)
     assert len(long_ago) == schedule.CATCH_UP_DAYS
     assert long_ago[-1] == today
+
+
+async def test_a_failing_cycle_is_retried_and_does_not_hold_back_the_others(
+    cbnem: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.reminders import cycles
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("the holds cycle fails (injected)")
+
+    monkeypatch.setattr(cycles, "_holds", broken)
+    today = date(2026, 3, 10)
+    reports = await schedule.run_due(cbnem.library, local(today, 9, 5))
+    assert sorted(report.cycle for report in reports) == ["overdue", "reminders"]
+    assert await last_run(cbnem.library, "holds") is None
+    monkeypatch.undo()
+    reports = await schedule.run_due(cbnem.library, local(today, 9, 6))
+    assert [report.cycle for report in reports] == ["holds"]
+    assert await last_run(cbnem.library, "holds") == today
