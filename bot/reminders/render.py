@@ -224,7 +224,9 @@ def overdue_digest(
     head = "\n".join(parts)
     buttons: tuple[tuple[Button, ...], ...] = ()
     if loans:
-        buttons = _renew_buttons(t, loans)
+        # Renewing is still possible on the first days late (C5: up to the 6th); later the
+        # renew handler would only explain why not, so the buttons are not offered.
+        buttons = _renew_buttons(t, [loan for loan in loans if loan.level == "first_day"])
     else:
         buttons = ((Button(text=t.gettext("👤 My account"), callback_data="account:show"),),)
     return OutgoingMessage(text=_fit(t, head, lines), buttons=buttons)

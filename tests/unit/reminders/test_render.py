@@ -89,3 +89,13 @@ def test_G13_a_ready_hold_names_the_branch_its_hours_and_the_last_day() -> None:
     assert "Montevarchi" in text
     assert "Last day to collect it: Sunday, 22 November 2026." in text
     assert text.count("09:00–12:30") == 4  # Wednesday to Saturday; closed on Sunday
+
+
+def test_C5_renew_buttons_only_while_a_late_loan_may_still_be_renewed() -> None:
+    t = translator("en")
+    cbnem = load_policy("cbnem")
+    first = LoanDue(ANNA, 1, "B1", "One day", TODAY - timedelta(days=1), "first_day", "book")
+    month = LoanDue(ANNA, 2, "B2", "A month", TODAY - timedelta(days=31), "suspension", "book")
+    message = render.overdue_digest(t, cbnem, [first, month], [], TODAY)
+    callbacks = [button.callback_data for row in message.buttons for button in row]
+    assert callbacks == ["renew:1", "loans:list"]
