@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
+
 from bot.reminders.cycles import run_cycle
 from bot.services import holds, loans
 from db import circulation as repo
@@ -198,3 +200,24 @@ async def test_G16_ginestra_overdue_levels_say_what_comes_next(ginestra: World) 
     last = (await outbox(ginestra, "overdue"))[-1].text
     assert "excluded" in last
     assert "G16" in last
+
+
+async def test_G13_a_notice_that_cannot_be_worded_never_fails_the_checkin(
+    ginestra: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.reminders import render
+
+    _, first, _ = await queue_of_two(ginestra, "MON")
+
+    def broken(*args: object) -> None:
+        raise ValueError("a rendering bug (injected)")
+
+    monkeypatch.setattr(render, "hold_ready_message", broken)
+    result = await loans.checkin(ginestra.library, barcode="C1", now=at(2026, 3, 10, 11))
+    assert result.hold_trapped == first  # the check-in and the trapping are kept
+    assert await outbox(ginestra) == []
+    monkeypatch.undo()
+    report = await run_cycle(ginestra.library, "holds", at=local(date(2026, 3, 11), 8, 30))
+    assert [(n.items[0]["hold_id"], n.items[0]["level"]) for n in report.notices] == [
+        (first, "ready")
+    ]
