@@ -17,6 +17,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from telegram import Update
+
 from bot.i18n import translator
 from bot.sandbox.view import ChatMessage
 from bot.sandbox.world import Topic, User
@@ -534,3 +536,29 @@ async def test_two_patrons_two_topics_and_each_reply_to_its_patron(staff_bot: Bo
     await bot_says(staff_bot, anna.id, "for Anna")
     assert not [m for m in emu.bot_messages(anna.id) if "for Carla" in m.body]
     assert not [m for m in emu.bot_messages(carla.id) if "for Anna" in m.body]
+
+
+async def test_five_messages_handled_at_the_same_time_make_one_topic(staff_bot: BotWorld) -> None:
+    """PTB handles updates one by one unless told otherwise; here the five are handed to the
+    application at once (``process_update``, concurrently), as a concurrent update processor
+    would: the per-patron lock keeps them to one topic, in order."""
+    emu = staff_bot.emulator
+    app = staff_bot.app
+    anna = await linked(staff_bot, "0001234")
+    await start_chat(staff_bot, anna)
+    assert app.updater is not None
+    await app.updater.stop()
+    try:
+        sent = [emu.send_text(anna.id, f"at once {n}") for n in range(5)]
+        emu.updates.drop_pending()  # handed over below instead
+        updates = [
+            Update.de_json({"update_id": 10_000 + n, "message": message.api}, app.bot)
+            for n, message in enumerate(sent)
+        ]
+        await asyncio.gather(*(app.process_update(update) for update in updates))
+    finally:
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+    for n in range(5):
+        await copied(staff_bot, f"at once {n}")
+    assert len(topics(staff_bot)) == 1
+    assert len(emu.calls_to("createForumTopic")) == 1
