@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from playwright.async_api import Locator, Page, async_playwright, expect
+from telegram import ReplyKeyboardMarkup
 
 from bot.demo.library import ANNA
 from bot.demo.runner import RunningDemo, running_demo
@@ -212,6 +213,18 @@ async def test_inline_mode_files_and_formatting(demo: RunningDemo, page: Page) -
     response = await page.request.get(demo.url.rstrip("/") + href)
     assert await response.body() == ics
     await steps.shot("inline-and-file")
+
+    # A reply keyboard (the bot's own screens use inline buttons; the page shows both): a tap
+    # sends its text as the patron's message, and a one-time keyboard goes away.
+    keyboard = ReplyKeyboardMarkup([["Sì", "No"]], one_time_keyboard=True)
+    await demo.app.bot.send_message(anna, "Confermi?", reply_markup=keyboard)
+    key = page.locator("#reply-keyboard button", has_text="Sì")
+    await expect(key).to_be_visible(timeout=WAIT_MS)
+    await key.click()
+    await expect(page.locator("#patron-messages .msg.mine", has_text="Sì")).to_have_count(
+        1, timeout=WAIT_MS
+    )
+    await expect(page.locator("#reply-keyboard")).to_be_hidden(timeout=WAIT_MS)
 
     # Entities (UTF-16 offsets: the emoji counts two) become nested HTML; text is escaped.
     html = await page.evaluate(
