@@ -74,3 +74,25 @@ async def test_three_days_later_the_loan_due_then_is_reminded(demo: RunningDemo)
     # Asking again for the same day decides nothing twice.
     again = await jump(demo, later)
     assert again["queued"] == 0
+
+
+async def test_a_date_that_is_not_one_changes_nothing(demo: RunningDemo) -> None:
+    library = demo.app.bot_data.library
+    assert library is not None
+
+    async def state() -> list[object]:
+        outbox = await library.store.reader.execute_fetchall("SELECT id, state FROM outbox")
+        runs = await library.store.reader.execute_fetchall(
+            "SELECT key, value FROM settings WHERE key LIKE 'cycles.%'"
+        )
+        return [list(outbox), list(runs)]
+
+    before = await state()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"{demo.url}demo/clock", json={"date": "tomorrow"}) as response,
+    ):
+        body = await response.json()
+    assert (response.status, body["ok"]) == (400, False)
+    assert "YYYY-MM-DD" in body["error"]
+    assert await state() == before
