@@ -238,3 +238,13 @@ async def test_inline_mode_files_and_formatting(demo: RunningDemo, page: Page) -
         '<b>📚 <i>Libro</i></b> &lt;1&gt; <a href="https://example.org/" target="_blank"'
         ' rel="noopener">link</a>'
     )
+
+
+def test_without_chromium_ci_fails_where_a_developer_skips(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception):
+        chromium()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        chromium()
