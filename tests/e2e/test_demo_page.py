@@ -106,6 +106,17 @@ class Steps:
     async def expect_bot(self, text: str, *, within: str = "#patron-messages") -> None:
         await expect(self.bot_says(text, within=within)).to_be_visible(timeout=WAIT_MS)
 
+    async def link_card(self) -> None:
+        """/start, English, then Anna's card number and PIN."""
+        await self.say("/start")
+        await self.press("English")
+        await self.press("Link my library card")
+        await self.expect_bot("card number")
+        await self.say(ANNA.card)
+        await self.expect_bot("PIN")
+        await self.say(ANNA.pin)
+        await self.expect_bot(f"{ANNA.card} is now linked")
+
     async def press(self, label: str, *, within: str = "#patron-messages") -> None:
         button = self.page.locator(f"{within} .keyboard button", has_text=label).last
         await expect(button).to_be_visible(timeout=WAIT_MS)
@@ -121,14 +132,7 @@ async def test_a_patron_links_her_card_searches_reserves_and_renews(
     await expect(page.locator("#patron-tabs button.active")).to_contain_text(ANNA.card)
 
     # /start, the language, then linking the card with its PIN (the PIN is deleted).
-    await steps.say("/start")
-    await steps.press("English")
-    await steps.press("Link my library card")
-    await steps.expect_bot("card number")
-    await steps.say(ANNA.card)
-    await steps.expect_bot("PIN")
-    await steps.say(ANNA.pin)
-    await steps.expect_bot(f"{ANNA.card} is now linked")
+    await steps.link_card()
     await expect(page.locator("#patron-messages .msg.mine", has_text=ANNA.pin)).to_have_count(0)
     await steps.shot("linked")
 
@@ -238,6 +242,42 @@ async def test_inline_mode_files_and_formatting(demo: RunningDemo, page: Page) -
         '<b>📚 <i>Libro</i></b> &lt;1&gt; <a href="https://example.org/" target="_blank"'
         ' rel="noopener">link</a>'
     )
+
+
+async def test_an_appointment_confirmed_from_the_staff_pane_brings_its_calendar_file(
+    demo: RunningDemo, page: Page
+) -> None:
+    steps = Steps(page, "appointment")
+    await page.goto(demo.url)
+    await expect(page.locator("body[data-ready='1']")).to_have_count(1, timeout=WAIT_MS)
+    await steps.link_card()
+
+    # /appointment: the service, its first day and time offered, then Book.
+    await steps.say("/appointment")
+    await steps.press("Bibliographic consultation")
+    for kind in ("ap:d:", "ap:t:"):
+        choice = page.locator(f"#patron-messages .keyboard button[data-press^='{kind}']").first
+        await expect(choice).to_be_visible(timeout=WAIT_MS)
+        await choice.click()
+    await steps.press("Book")
+    await steps.expect_bot("Request sent")
+
+    # The request is a card in the staff group's appointments topic; the librarian confirms.
+    topic = page.locator("#topic-tabs button", has_text="Appuntamenti")
+    await expect(topic).to_be_visible(timeout=WAIT_MS)
+    await topic.click()
+    confirm = page.locator("#staff-messages .keyboard button[data-press^='aps:ok:']").first
+    await expect(confirm).to_be_visible(timeout=WAIT_MS)
+    await confirm.click()
+
+    # The patron receives the confirmation with its calendar file, downloadable from the page.
+    link = page.locator("#patron-messages a.file", has_text=".ics")
+    await expect(link).to_be_visible(timeout=WAIT_MS)
+    href = await link.first.get_attribute("href")
+    assert href is not None
+    response = await page.request.get(demo.url.rstrip("/") + href)
+    assert (await response.body()).startswith(b"BEGIN:VCALENDAR")
+    await steps.shot("confirmed")
 
 
 def test_without_chromium_ci_fails_where_a_developer_skips(monkeypatch: pytest.MonkeyPatch) -> None:
