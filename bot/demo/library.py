@@ -65,6 +65,7 @@ class DemoLoan:
     title: str
     barcode: str
     target: date  # the day the demo wants it due (yesterday, today, in three days)
+    due_on: date  # the day it is due: the target, or the next opening day after it (G11)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +96,10 @@ class DemoLibrary:
         lines = [f"Demo library: {self.records} records, {self.copies} copies in 7 libraries."]
         lines.append("Cards (link one in the chat with 🪪, or /start):")
         for patron in self.patrons:
+            due = ", ".join(loan.due_on.isoformat() for loan in self.loans.get(patron.card, ()))
             lines.append(
                 f"  card {patron.card}  PIN {patron.pin}  {patron.name} "
-                f"({patron.category.value}): {patron.story}"
+                f"({patron.category.value}): {patron.story}" + (f" [due {due}]" if due else "")
             )
         return "\n".join(lines)
 
@@ -277,10 +279,10 @@ async def _lend(
 ) -> DemoLoan:
     """Check a copy out ``LOAN_DAYS`` before the day it should be due."""
     target = today + timedelta(days=offset)
-    await loans.checkout(
+    receipt = await loans.checkout(
         library,
         card=patron.card,
         barcode=barcode,
         now=_at(target - timedelta(days=LOAN_DAYS)),
     )
-    return DemoLoan(title, barcode, target)
+    return DemoLoan(title, barcode, target, receipt.due_on)

@@ -66,6 +66,8 @@ async def test_a_closed_day_moves_a_due_date_to_the_next_opening_day(
         wanted = [loan.target for loan in demo.loans[ANNA.card]]
         expected = sorted(calendar.next_opening_day(ANNA.branch, day) for day in wanted)
         assert sorted(loan.due_on for loan in anna.loans) == expected
+        # The banner prints the real due dates, moved or not.
+        assert f"[due {', '.join(day.isoformat() for day in sorted(expected))}]" in demo.banner()
         assert [t - demo.today for t in wanted] == [timedelta(-1), timedelta(0), timedelta(3)]
     finally:
         await library.store.close()
