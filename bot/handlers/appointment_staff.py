@@ -26,7 +26,13 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.appointments.notices import when
 from bot.handlers.context import BotApplication, BotContext, callback, keyboard, now
-from bot.handlers.staff_access import is_staff, staff_chat_id, staff_translator
+from bot.handlers.staff_access import (
+    is_staff,
+    staff_chat_id,
+    staff_only,
+    staff_translator,
+    user_translator,
+)
 from bot.i18n import Translator
 from bot.reminders.dispatch_job import nudge
 from bot.services import appointments as service
@@ -216,7 +222,10 @@ async def staff_button(update: Update, context: BotContext) -> None:
         await query.answer()
         return
     if not await is_staff(context, user.id):
-        await query.answer(t.gettext("Only the library's staff can do this."), show_alert=True)
+        refused = await user_translator(update, context)
+        await query.answer(
+            refused.gettext("Only the library's staff can do this."), show_alert=True
+        )
         return
     appointment_id = int(pieces[2])
     if pieces[1] == "cx":
@@ -290,8 +299,9 @@ async def reason_reply(update: Update, context: BotContext) -> None:
     await cancel_with_reason(update, context, int(match.group(1)), message.text or "")
 
 
+@staff_only
 async def cancel_command(update: Update, context: BotContext) -> None:
-    """``/appointment_cancel ID REASON`` (ID as on the card: 12 or #A12)."""
+    """``/appointment_cancel ID REASON`` (ID as on the card: 12 or #A12), in the staff group."""
     message = update.message
     if message is None:
         return
@@ -316,10 +326,11 @@ async def cancel_with_reason(
     user = update.effective_user
     if message is None or user is None:
         return
-    t = staff_translator(context)
     if not await is_staff(context, user.id):
-        await message.reply_text(t.gettext("Only the library's staff can do this."))
+        refused = await user_translator(update, context)
+        await message.reply_text(refused.gettext("Only the library's staff can do this."))
         return
+    t = staff_translator(context)
     try:
         await service.cancel_by_staff(
             context.library, context.i18n, appointment_id=appointment_id, reason=reason, now=now()

@@ -32,7 +32,7 @@ from bot.handlers.interlibrary_render import (
     staff_card_buttons,
     staff_card_text,
 )
-from bot.handlers.staff_access import in_staff_chat, is_staff, staff_translator
+from bot.handlers.staff_access import in_staff_chat, is_staff, staff_translator, user_translator
 from bot.handlers.staff_access import staff_chat_id as staff_chat
 from bot.i18n import Translator
 from bot.reminders import dispatch_job
@@ -216,13 +216,13 @@ async def staff_press(update: Update, context: BotContext) -> tuple[int, str] | 
     user = update.effective_user
     if query is None or user is None:
         return None
-    t = staff_translator(context)
     pieces = (query.data or "").split(":")
     request_id = int_part(pieces[2]) if len(pieces) == 3 else None
     if request_id is None:
         await query.answer()
         return None
     if not in_staff_chat(update, context) or not await is_staff(context, user.id):
+        t = await user_translator(update, context)  # not staff: the presser's own language
         await query.answer(t.gettext("Only the library's staff can do this."), show_alert=True)
         return None
     return request_id, pieces[1]

@@ -40,7 +40,7 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import filters
 
-from bot.handlers.context import BotContext
+from bot.handlers.context import BotContext, who
 from bot.handlers.staff_cache import STAFF_CACHE_SECONDS, StaffCache
 from bot.i18n import Translator
 from bot.settings import Settings
@@ -57,6 +57,7 @@ __all__ = [
     "staff_chat_id",
     "staff_only",
     "staff_translator",
+    "user_translator",
 ]
 
 STAFF_STATUSES = frozenset(
@@ -113,6 +114,16 @@ def staff_translator(context: BotContext) -> Translator:
     return context.i18n.translator()
 
 
+async def user_translator(update: Update, context: BotContext) -> Translator:
+    """The language of whoever wrote or pressed: a refusal is read by someone who may not be
+    staff at all (a patron who forged a button, a stranger in the group), so it is in her own
+    language — the one she chose in the bot, else her Telegram app's — not the staff group's."""
+    if update.effective_user is None:
+        return staff_translator(context)
+    _, t = await who(update, context)
+    return t
+
+
 def staff_only(handler: Handler[R]) -> Handler[R | None]:
     """Run ``handler`` only for staff in the staff group; tell anybody else why not."""
 
@@ -131,10 +142,7 @@ def staff_only(handler: Handler[R]) -> Handler[R | None]:
 
 
 async def _refuse(update: Update, context: BotContext) -> None:
-    user = update.effective_user
-    t = context.i18n.translator(
-        context.i18n.negotiate(user.language_code if user is not None else None)
-    )
+    t = await user_translator(update, context)
     text = t.gettext("This command is for the library's staff, in the staff group.")
     query = update.callback_query
     if query is not None:

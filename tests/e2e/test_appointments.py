@@ -252,7 +252,8 @@ async def test_a_non_member_cannot_confirm(staff: StaffWorld) -> None:
     )
     answer = await emu.wait_for_callback_answer(query)
     assert answer.get("show_alert") is True
-    assert answer.get("text")
+    # In Mallory's language (English), not the staff group's (Italian).
+    assert answer.get("text") == "Only the library's staff can do this."
     assert await rows(staff, "SELECT state FROM appointments") == [("requested",)]
     assert await rows(staff, "SELECT count(*) FROM outbox") == [(0,)]
     assert emu.message(staff.staff_chat.id, card.message_id).edit_count == card.edit_count

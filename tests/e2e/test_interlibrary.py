@@ -548,6 +548,11 @@ async def test_staff_buttons_refuse_who_is_not_staff_and_consent_refuses_another
     assert "Only the library's staff" in str(answer.get("text"))
     _, answer = await press(ill, former, card, text="💶 Set cost")
     assert "Only the library's staff" in str(answer.get("text"))
+    # Told in her own language: an Italian former member reads Italian in an English library.
+    italian = emu.add_user("Ex2", language_code="it", started=True)
+    emu.set_member(ill.staff_group.id, italian.id, "left", announce=False)
+    _, answer = await press(ill, italian, card, text="❌ Not available")
+    assert answer.get("text") == "Solo il personale della biblioteca può farlo."
     # The patron forging a staff button in her own chat is refused too.
     holds = await emu.wait_for_reply(anna.id, after=emu.send_command(anna.id, "holds"))
     _, answer = await press(ill, anna, holds, data=f"ills:na:{request_id}", forge=True)

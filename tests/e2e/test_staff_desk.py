@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.sandbox.view import ChatMessage
-from bot.services import patrons
+from bot.services import identity, patrons
 from tests.e2e.conftest import BotWorld
 
 
@@ -63,9 +63,10 @@ async def test_a_non_member_cannot_use_staff_commands(staff_bot: BotWorld) -> No
     await staff_bot.world.title_with_copies("Il nome della rosa", ("BRU0001", "BRU"))
     stranger = emu.add_user("Mallory", language_code="en", started=True)
 
-    # In a private chat with the bot: not a member of the staff group.
+    # In a private chat with the bot: not a member of the staff group. The refusal is in her
+    # Telegram app's language (English), not the staff group's (Italian).
     refused = await command(staff_bot, stranger.id, "/checkout 0001234 BRU0001", stranger.id)
-    assert "staff" in refused.body
+    assert refused.body == "This command is for the library's staff, in the staff group."
 
     # In the group, but restricted: present, yet not staff.
     emu.set_member(staff_bot.staff_chat_id, stranger.id, "restricted")
@@ -81,6 +82,25 @@ async def test_a_non_member_cannot_use_staff_commands(staff_bot: BotWorld) -> No
     assert refused.from_bot
     summary = await patrons.summary(staff_bot.world.library, card="0001234", now=datetime.now(UTC))
     assert summary.loans == ()  # nothing was lent
+
+
+async def test_a_refusal_is_in_the_language_the_patron_chose(staff_bot: BotWorld) -> None:
+    """Her app says Italian, but she chose English in the bot: the refusal is in English."""
+    assert staff_bot.staff_chat_id is not None
+    emu = staff_bot.emulator
+    await staff_bot.patron_with_pin("0001234", "2468")
+    anna = emu.add_user("Anna", language_code="it", started=True)
+    library = staff_bot.world.library
+    when = datetime.now(UTC)
+    await identity.link_with_pin(
+        library, telegram_user_id=anna.id, chat_id=anna.id, card="0001234", pin="2468", now=when
+    )
+    await identity.choose_language(library, telegram_user_id=anna.id, language="en", now=when)
+    refused = await command(staff_bot, anna.id, "/checkin BRU0001", anna.id)
+    assert refused.body == "This command is for the library's staff, in the staff group."
+    emu.set_member(staff_bot.staff_chat_id, anna.id, "restricted")  # in the group, not staff
+    refused = await command(staff_bot, anna.id, "/close", staff_bot.staff_chat_id)
+    assert refused.body == "This command is for the library's staff, in the staff group."
 
 
 async def test_staff_menu_is_registered_for_the_staff_chat(staff_bot: BotWorld) -> None:
