@@ -258,6 +258,12 @@ def made_text(t: Translator, made: interlibrary.IllStatus, draft: Draft) -> str:
 
 async def refusal_text(context: BotContext, t: Translator, refusal: Refusal) -> str:
     """The service's refusal in plain words (the limit as a number, G18)."""
+    if refusal.code == "ill_already_requested":
+        # Most often the same button pressed twice: the first press made the request.
+        return t.gettext(
+            "You have already asked for this title: that request is open, and I will tell you "
+            'here how it goes. "My holds" shows it.'
+        )
     extra: dict[str, object] = {}
     ill = context.library.policy.interlibrary
     if refusal.code == "ill_limit" and ill is not None and refusal.detail in ill.quotas:

@@ -107,6 +107,12 @@ class UpdateQueue:
     def drop_pending(self) -> None:
         self._pending.clear()
 
+    def take_pending(self) -> list[JsonDict]:
+        """The updates not yet fetched, removed from the queue: for a test that hands them to
+        the application itself (``process_update``, several at once)."""
+        taken, self._pending = self._pending, []
+        return taken
+
     def _wake(self) -> None:
         event, self._arrived = self._arrived, asyncio.Event()
         event.set()

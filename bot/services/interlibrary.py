@@ -116,12 +116,26 @@ async def request(
     record_id: int | None = None,
     cost_cents: int | None = None,
 ) -> IllStatus:
-    """Ask for a work the network does not have, within the policy's limits (G18)."""
+    """Ask for a work the network does not have, within the policy's limits (G18).
+
+    One open request per work: asking again for a work the patron already has an open request
+    for is refused (``ill_already_requested``, its id as the detail), so a button pressed twice
+    never makes two requests (nor two staff cards, nor two costs).
+    """
     title = " ".join(title.split())
     if not title:
         raise Refusal("bad_title", "an interlibrary request needs the title")
     async with library.moment(now) as moment:
         patron = await moment.patron(card)
+        # Checked inside the write transaction: two presses of the same button (a double tap,
+        # or two updates handled at once) make one request, and the second is told so.
+        same = await _open_request_for(moment, patron.patron_id, title, author, record_id)
+        if same is not None:
+            raise Refusal(
+                "ill_already_requested",
+                f"card {patron.card} already has open request {same.request_id} for {title!r}",
+                detail=str(same.request_id),
+            )
         open_requests = Counter(
             IllScope(scope_value)
             for scope_value in await repo.open_scopes(moment.conn, patron.patron_id)
@@ -164,6 +178,28 @@ async def request(
             now=now,
         )
         return IllStatus(request_id, scope.value, title, state, cost_cents, decision.deliver_by)
+
+
+def _same_text(a: str | None, b: str | None) -> bool:
+    return " ".join((a or "").split()).casefold() == " ".join((b or "").split()).casefold()
+
+
+async def _open_request_for(
+    moment: Moment, patron_id: int, title: str, author: str | None, record_id: int | None
+) -> repo.IllRow | None:
+    """The patron's open request for the same work: the same catalog record, or (typed in)
+    the same title and author, whatever the network asked."""
+    for row in await repo.requests_of(moment.conn, patron_id, OPEN_STATES):
+        if record_id is not None and row.record_id == record_id:
+            return row
+        if (
+            record_id is None
+            and row.record_id is None
+            and _same_text(row.title, title)
+            and _same_text(row.author, author)
+        ):
+            return row
+    return None
 
 
 async def consent(

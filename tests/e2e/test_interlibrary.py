@@ -12,6 +12,7 @@ the delivered notice; /holds offers the same answers).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import AsyncIterator
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from telegram import Update
 
 from bot.app import build_application
 from bot.catalog.model import MaterialType, RecordData
@@ -636,3 +638,41 @@ async def test_a_staff_group_that_is_not_a_forum_gets_the_card_in_its_chat(ill: 
     assert emu.topics(ill.staff_group.id) == []
     ordered, _ = await press(ill, ill.librarian, card, text="🚚 Ordered")
     assert "🚚 Ordered" in ordered.body
+
+
+async def test_the_same_button_pressed_twice_at_once_makes_one_request(ill: IllWorld) -> None:
+    """A double tap: two presses of "provincial network" handed to the application at the
+    same time (``process_update``, concurrently, as a concurrent update processor would), then
+    a third press later, as a patron who tapped again. One request, one staff card."""
+    emu, app = ill.emu, ill.bot.app
+    rid = await record(ill, "La coscienza di Zeno", author="Svevo, Italo")
+    anna = await linked(ill, "0001")
+    results = await say(ill, anna, "coscienza di zeno")
+    page, _ = await press(ill, anna, results, data=f"rec:{rid}")
+    draft, _ = await press(ill, anna, page, text="📨 Ask another library network")
+    assert app.updater is not None
+    await app.updater.stop()
+    try:
+        queries = [emu.press_button(anna.id, anna.id, draft.message_id, text="provincial")]
+        queries.append(emu.press_button(anna.id, anna.id, draft.message_id, text="provincial"))
+        updates = [Update.de_json(data, app.bot) for data in emu.updates.take_pending()]
+        assert len(updates) == 2
+        await asyncio.gather(*(app.process_update(update) for update in updates))
+    finally:
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+    for query in queries:
+        await emu.wait_for_callback_answer(query)
+    (request,) = await interlibrary.requests(ill.bot.world.library, card="0001")
+    assert request.title == "La coscienza di Zeno"
+    (card,) = await staff_cards(ill)
+    assert f"#{request.request_id}" in card.body
+    shown = card_now(ill, draft)
+    assert "✅ Request sent" in shown.body or "already asked for this title" in shown.body
+    # Pressed again afterwards (the old message, or a stale client): told, nothing new.
+    again, _ = await press(ill, anna, draft, data=f"ill:sc:provincial:{rid}", forge=True)
+    assert "You have already asked for this title" in again.body
+    assert "📌 My holds" in labels(again)
+    assert len(await interlibrary.requests(ill.bot.world.library, card="0001")) == 1
+    rows = await ill.bot.world.store.reader.execute_fetchall("SELECT count(*) FROM ill_requests")
+    assert list(rows) == [(1,)]
+    assert len(await staff_cards(ill)) == 1

@@ -322,3 +322,41 @@ async def test_G18_a_title_the_network_lends_is_not_asked_elsewhere(ginestra: Wo
     assert [r.request_id for r in await interlibrary.requests(ginestra.library, card="G1")] == [
         asked.request_id
     ]
+
+
+async def test_one_open_request_per_work_whatever_the_network(ginestra: World) -> None:
+    """A button pressed twice, or the same title asked again while its request is open: one
+    request. The same words in another case or spacing are the same title; another author is
+    another work; once the request is closed the title may be asked again."""
+    await ginestra.patron("G1", "MON")
+    library, when = ginestra.library, at(2026, 11, 23)
+    first = await interlibrary.request(
+        library, card="G1", scope=IllScope.REGIONAL, title="Il Gattopardo", now=when
+    )
+    with pytest.raises(Refusal) as again:
+        await interlibrary.request(
+            library, card="G1", scope=IllScope.PROVINCIAL, title=" il  GATTOPARDO", now=when
+        )
+    assert (again.value.code, again.value.detail) == (
+        "ill_already_requested",
+        str(first.request_id),
+    )
+    other = await interlibrary.request(
+        library,
+        card="G1",
+        scope=IllScope.PROVINCIAL,
+        title="Il Gattopardo",
+        author="Tomasi di Lampedusa, Giuseppe",
+        now=when,
+    )
+    assert len(await interlibrary.requests(library, card="G1")) == 2
+    await interlibrary.withdraw(library, card="G1", request_id=other.request_id, now=when)
+    renewed = await interlibrary.request(
+        library,
+        card="G1",
+        scope=IllScope.PROVINCIAL,
+        title="Il Gattopardo",
+        author="Tomasi di Lampedusa, Giuseppe",
+        now=when,
+    )
+    assert renewed.request_id != other.request_id
