@@ -14,6 +14,7 @@ the request is never lost to staff.
 
 from __future__ import annotations
 
+import html
 import logging
 import warnings
 from typing import cast
@@ -150,7 +151,7 @@ async def queue_card(
 ) -> None:
     buttons = staff_card_buttons(t, request, pays(context, request))
     message = OutgoingMessage(
-        text=text,
+        text=html.escape(text, quote=False),  # the card is plain text; the outbox sends HTML
         buttons=(tuple(Button(text=label, callback_data=data) for label, data in buttons),)
         if buttons
         else (),
