@@ -74,6 +74,55 @@ async def expire_pending(
     return cursor.rowcount == 1
 
 
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """Where the dispatcher put a notice addressed to a chat (a staff card, say)."""
+
+    chat_id: int
+    thread_id: int | None
+    message_id: int
+
+
+async def sent_message(conn: aiosqlite.Connection, key: str) -> SentMessage | None:
+    """The message a notice addressed to a chat became, once sent (None: not sent yet, or
+    never)."""
+    rows = await fetch_all(
+        conn,
+        "SELECT chat_id, json_extract(payload, '$.thread_id'), telegram_message_id FROM outbox"
+        " WHERE dedupe_key = ? AND state = 'sent' AND chat_id IS NOT NULL"
+        " AND telegram_message_id IS NOT NULL",
+        (key,),
+    )
+    if not rows:
+        return None
+    chat_id, thread_id, message_id = rows[0]
+    return SentMessage(int(chat_id), None if thread_id is None else int(thread_id), int(message_id))
+
+
+async def unsent_payload(conn: aiosqlite.Connection, key: str) -> dict[str, Any] | None:
+    """The payload of the notice under ``key`` while it is not sent yet (else None)."""
+    rows = await fetch_all(
+        conn,
+        "SELECT payload FROM outbox WHERE dedupe_key = ? AND state IN ('pending', 'sending')",
+        (key,),
+    )
+    if not rows:
+        return None
+    payload = json.loads(str(rows[0][0]))
+    return payload if isinstance(payload, dict) else None
+
+
+async def replace_pending(conn: aiosqlite.Connection, key: str, payload: dict[str, Any]) -> bool:
+    """Rewrite a notice not sent yet (a staff card whose appointment changed meanwhile goes
+    out as things now stand; a send already under way uses what it read, a retry the new
+    text). False when there is no unsent row under ``key``."""
+    cursor = await conn.execute(
+        "UPDATE outbox SET payload = ? WHERE dedupe_key = ? AND state IN ('pending', 'sending')",
+        (json.dumps(payload, ensure_ascii=False, separators=(",", ":")), key),
+    )
+    return cursor.rowcount == 1
+
+
 async def enqueue_many(
     conn: aiosqlite.Connection, notices: Sequence[NewNotice], now: datetime
 ) -> dict[str, int | None]:

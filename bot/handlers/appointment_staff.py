@@ -9,7 +9,10 @@ patron is told, with that reason. ``/appointment_cancel ID REASON`` does the sam
 The card edits itself to show what happened (decided, cancelled by the patron or the staff).
 
 The patron hears of every decision through the outbox (the confirmation carries the .ics file),
-which the dispatcher sends; the bot asks it to send at once (:func:`deliver_soon`).
+which the dispatcher sends; the bot asks it to send at once (:func:`deliver_soon`). A card that
+Telegram refuses when the request is made goes through the outbox too (``staff:appointment_card:
+ID``), retried until it is posted; while it waits it is rewritten to how the request stands, and
+once posted it is edited like any other.
 """
 
 from __future__ import annotations
@@ -35,8 +38,10 @@ from bot.handlers.staff_access import (
 )
 from bot.i18n import Translator
 from bot.reminders.dispatch_job import nudge
+from bot.reminders.outgoing import Button, OutgoingMessage
 from bot.services import appointments as service
 from bot.services.errors import Refusal
+from db import outbox
 
 log = logging.getLogger("bibliobot.appointments")
 
@@ -137,56 +142,116 @@ async def topic(context: BotContext, chat_id: int, t: Translator) -> int | None:
 
 
 async def post_request(context: BotContext, appointment_id: int) -> None:
-    """Put a new request's card in the staff group; a topic deleted by hand is made again."""
+    """Put a new request's card in the staff group; a topic deleted by hand is made again.
+    When Telegram fails now, the card is queued in the outbox (the dispatcher retries it):
+    a request never goes unseen by staff."""
     chat_id = staff_chat_id(context)
     outcome = await service.staff_view(context.library, appointment_id)
     if chat_id is None or outcome is None:
         return
     t = staff_translator(context)
     text, markup = card_text(t, outcome), card_markup(t, outcome)
-    for attempt in range(2):
-        thread = await topic(context, chat_id, t)
-        try:
-            sent = await context.bot.send_message(
-                chat_id,
-                text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                message_thread_id=thread,
+    thread: int | None = None
+    try:
+        for attempt in range(2):
+            thread = await topic(context, chat_id, t)
+            try:
+                sent = await context.bot.send_message(
+                    chat_id,
+                    text,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                    message_thread_id=thread,
+                )
+            except BadRequest as error:
+                if attempt == 0 and "thread" in str(error).lower():
+                    await service.remember_staff_topic(context.library, None, now())
+                    continue
+                raise
+            await service.remember_staff_card(
+                context.library,
+                appointment_id,
+                chat_id=chat_id,
+                thread_id=thread,
+                message_id=sent.message_id,
             )
-        except BadRequest as error:
-            if attempt == 0 and "thread" in str(error).lower():
-                await service.remember_staff_topic(context.library, None, now())
-                continue
-            log.error("appointment %s: the staff card was not posted: %s", appointment_id, error)
             return
-        except TelegramError as error:
-            log.error("appointment %s: the staff card was not posted: %s", appointment_id, error)
-            return
-        await service.remember_staff_card(
-            context.library,
-            appointment_id,
-            chat_id=chat_id,
-            thread_id=thread,
-            message_id=sent.message_id,
-        )
-        return
+    except TelegramError as error:
+        log.warning("appointment %s: the staff card is queued: %s", appointment_id, error)
+        await queue_card(context, outcome, chat_id, thread, t)
+
+
+def card_key(appointment_id: int) -> str:
+    """The outbox key of a request's card queued for the staff group."""
+    return f"staff:appointment_card:{appointment_id}"
+
+
+def card_message(
+    t: Translator, outcome: service.StaffOutcome, thread: int | None
+) -> OutgoingMessage:
+    """The card as the outbox sends it: the same text and buttons as a card posted now."""
+    markup = card_markup(t, outcome)
+    rows = markup.inline_keyboard if markup is not None else ()
+    return OutgoingMessage(
+        text=card_text(t, outcome),
+        buttons=tuple(
+            tuple(Button(text=b.text, callback_data=str(b.callback_data)) for b in row)
+            for row in rows
+        ),
+        thread_id=thread,
+    )
+
+
+async def queue_card(
+    context: BotContext,
+    outcome: service.StaffOutcome,
+    chat_id: int,
+    thread: int | None,
+    t: Translator,
+) -> None:
+    appointment = outcome.appointment
+    moment = now()
+    notice = outbox.NewNotice(
+        dedupe_key=card_key(appointment.appointment_id),
+        patron_id=None,
+        kind="appointment_staff_card",
+        payload=card_message(t, outcome, thread).to_payload(),
+        not_before=moment,
+        expires_at=appointment.starts_at,  # a card after the time is of no use
+        chat_id=chat_id,
+    )
+    async with context.library.store.transaction() as conn:
+        await outbox.enqueue(conn, notice, moment)
+    deliver_soon(context)
 
 
 async def refresh_card(context: BotContext, appointment_id: int) -> None:
-    """Show on the card what has happened; the card is a courtesy, so failures are logged."""
+    """Show on the card what has happened; the card is a courtesy, so failures are logged.
+    A card still waiting in the outbox is rewritten there; one the outbox sent is edited."""
     outcome = await service.staff_view(context.library, appointment_id)
     if outcome is None:
         return
     appointment = outcome.appointment
-    if appointment.staff_chat_id is None or appointment.staff_message_id is None:
-        return
     t = staff_translator(context)
+    chat_id, message_id = appointment.staff_chat_id, appointment.staff_message_id
+    if chat_id is None or message_id is None:
+        key = card_key(appointment_id)
+        async with context.library.store.transaction() as conn:
+            queued = await outbox.sent_message(conn, key)
+            unsent = None if queued is not None else await outbox.unsent_payload(conn, key)
+            if unsent is not None:
+                thread = OutgoingMessage.from_payload(unsent).thread_id
+                await outbox.replace_pending(
+                    conn, key, card_message(t, outcome, thread).to_payload()
+                )
+        if queued is None:
+            return  # never posted (no staff group then), or still waiting: rewritten above
+        chat_id, message_id = queued.chat_id, queued.message_id
     try:
         await context.bot.edit_message_text(
             card_text(t, outcome),
-            chat_id=appointment.staff_chat_id,
-            message_id=appointment.staff_message_id,
+            chat_id=chat_id,
+            message_id=message_id,
             parse_mode=ParseMode.HTML,
             reply_markup=card_markup(t, outcome),
         )

@@ -424,6 +424,64 @@ async def test_a_topic_deleted_by_hand_is_made_again(staff: StaffWorld) -> None:
     assert [topic.name for topic in emu.topics(staff.staff_chat.id)] == ["Appuntamenti"]
 
 
+async def test_a_card_telegram_refuses_now_goes_out_through_the_outbox(staff: StaffWorld) -> None:
+    """The staff card cannot be posted at the moment of the request (Telegram fails): it is
+    queued in the outbox, the dispatcher posts it in the topic, and staff act on it as on any
+    card — the request is never lost to staff."""
+    await service(staff)
+    emu = staff.emulator
+    anna = await patron(staff, "0001")
+    confirm = await up_to_confirmation(staff, anna, "Bibliographic consultation")
+    emu.inject_fault("server_error", method="sendMessage", chat_id=staff.staff_chat.id)
+    booked = await press(staff, anna, confirm, text="Book")
+    assert "Request sent" in booked.body  # the patron's request is taken all the same
+    [(chat_id, payload)] = await rows(
+        staff, "SELECT chat_id, payload FROM outbox WHERE kind = 'appointment_staff_card'"
+    )
+    topics = emu.topics(staff.staff_chat.id)
+    assert [topic.name for topic in topics] == ["Appuntamenti"]
+    assert chat_id == staff.staff_chat.id
+    assert json.loads(str(payload))["thread_id"] == topics[0].thread_id
+    card = await emu.wait_for(lambda: next(iter(staff_cards(staff)), None), what="the card")
+    assert card.thread_id == topics[0].thread_id
+    assert "Anna 0001" in card.body
+    await recorded(staff, "appointment_staff_card", "sent")
+    decided = await press(staff, staff.librarian, card, data=str(card.buttons[0]["callback_data"]))
+    assert decided.message_id == card.message_id  # the queued card is edited like any other
+    assert not any(str(b.get("callback_data", "")).startswith("aps:ok") for b in decided.buttons)
+    assert await rows(staff, "SELECT state FROM appointments") == [("confirmed",)]
+    await emu.wait_for(
+        lambda: next((m for m in emu.bot_messages(anna.id) if "is confirmed" in m.body), None),
+        what="the confirmation",
+    )
+
+
+async def test_a_queued_card_goes_out_as_the_request_now_stands(staff: StaffWorld) -> None:
+    """Telegram stays down while the patron cancels: the card waiting in the outbox is
+    rewritten, so staff never get Confirm and Decline for a request that is gone."""
+    await service(staff, cutoff_hours=0)
+    emu = staff.emulator
+    anna = await patron(staff, "0001")
+    confirm = await up_to_confirmation(staff, anna, "Bibliographic consultation")
+    emu.inject_fault("server_error", method="sendMessage", chat_id=staff.staff_chat.id, times=None)
+    booked = await press(staff, anna, confirm, text="Book")
+    asked = await press(staff, anna, booked, text="Cancel 1")
+    done = await press(staff, anna, asked, text="Yes, cancel it")
+    assert "is cancelled" in done.body
+    [(state, payload)] = await rows(
+        staff, "SELECT state, payload FROM outbox WHERE kind = 'appointment_staff_card'"
+    )
+    assert state in ("pending", "sending")
+    rewritten = json.loads(str(payload))
+    assert rewritten["buttons"] == []
+    assert "🗑 Annullato dall'utente" in rewritten["text"]
+    emu.clear_faults()
+    await drain_once(staff.bot.app.bot, staff.library.store, now() + timedelta(hours=1))
+    [card] = [m for m in emu.bot_messages(staff.staff_chat.id) if "#A" in m.body]
+    assert not card.buttons
+    assert "🗑" in card.body
+
+
 # -- what the patron receives (the outbox, sent by the running bot's dispatcher) -------------
 
 
