@@ -68,6 +68,7 @@ STAFF_COMMANDS = (
     ("unban", N_("Let this patron write again")),
     ("checkout", N_("Lend a copy: /checkout CARD BARCODE")),
     ("checkin", N_("A copy comes back: /checkin BARCODE")),
+    ("appointment_cancel", N_("Cancel an appointment: /appointment_cancel ID REASON")),
 )
 
 log = logging.getLogger("bibliobot")

@@ -106,7 +106,22 @@ async def test_a_refusal_is_in_the_language_the_patron_chose(staff_bot: BotWorld
 async def test_staff_menu_is_registered_for_the_staff_chat(staff_bot: BotWorld) -> None:
     assert staff_bot.staff_chat_id is not None
     menu = staff_bot.emulator.commands_for(staff_bot.staff_chat_id, staff_bot.staff[0].id)
-    assert {"checkout", "checkin"} <= {entry["command"] for entry in menu}
+    assert {entry["command"] for entry in menu} == {
+        "close",
+        "canned",
+        "ban",
+        "unban",
+        "checkout",
+        "checkin",
+        "appointment_cancel",
+    }
+    english = staff_bot.emulator.commands_for(
+        staff_bot.staff_chat_id, staff_bot.staff[0].id, language_code="en"
+    )
+    assert {
+        "command": "appointment_cancel",
+        "description": "Cancel an appointment: /appointment_cancel ID REASON",
+    } in english
 
 
 async def test_the_membership_answer_is_cached_briefly(staff_bot: BotWorld) -> None:
