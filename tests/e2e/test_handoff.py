@@ -19,10 +19,11 @@ from typing import Any
 
 from telegram import Update
 
+from bot.handlers.handoff_relay import status_name
 from bot.i18n import translator
 from bot.sandbox.view import ChatMessage
 from bot.sandbox.world import Topic, User
-from bot.services import handoff, identity
+from bot.services import handoff, holds, identity, loans, patrons
 from db import calendar as calendar_repo
 from tests.e2e.conftest import BotWorld
 
@@ -277,6 +278,10 @@ async def test_notes_stay_in_the_group_and_files_go_both_ways(staff_bot: BotWorl
     await bot_says(
         staff_bot, staff_chat(staff_bot), lambda m: "sticker" in m.api, thread_id=photo.thread_id
     )
+    emu.send_document(anna.id, b"%PDF receipt", file_name="ricevuta.pdf", caption="my receipt")
+    receipt = await copied(staff_bot, "my receipt")
+    assert "document" in receipt.api
+    assert receipt.thread_id == photo.thread_id
 
     giulia = staff_bot.staff[0]
     where: dict[str, Any] = {"chat_id": staff_chat(staff_bot), "thread_id": photo.thread_id}
@@ -289,6 +294,13 @@ async def test_notes_stay_in_the_group_and_files_go_both_ways(staff_bot: BotWorl
     assert document.body.startswith("📚 Brugherio")
     emu.send_sticker(giulia.id, b"RIFF sticker 2", emoji="🙂", **where)
     await bot_says(staff_bot, anna.id, lambda m: "sticker" in m.api)
+    emu.send_photo(giulia.id, b"\x89PNG the new card", caption="Your new card", **where)
+    staff_photo = await bot_says(staff_bot, anna.id, "Your new card")
+    assert "photo" in staff_photo.api
+    assert staff_photo.body.startswith("📚 Brugherio")
+    emu.send_voice(giulia.id, b"OggS answer", duration=4, **where)
+    staff_voice = await bot_says(staff_bot, anna.id, lambda m: "voice" in m.api)
+    assert staff_voice.body.startswith("📚 Brugherio")  # signed in its caption
     assert not [m for m in emu.bot_messages(anna.id) if "lost it" in m.body]
 
     exported = await handoff.export(staff_bot.world.library, card="0001234")
@@ -296,6 +308,9 @@ async def test_notes_stay_in_the_group_and_files_go_both_ways(staff_bot: BotWorl
     assert ("note", "text") in directions
     assert ("staff", "document") in directions
     assert ("patron", "voice") in directions
+    assert ("patron", "document") in directions
+    assert ("staff", "photo") in directions
+    assert ("staff", "voice") in directions
 
 
 async def test_canned_replies_in_the_patrons_language(staff_bot: BotWorld) -> None:
@@ -562,3 +577,104 @@ async def test_five_messages_handled_at_the_same_time_make_one_topic(staff_bot: 
         await copied(staff_bot, f"at once {n}")
     assert len(topics(staff_bot)) == 1
     assert len(emu.calls_to("createForumTopic")) == 1
+
+
+async def test_the_header_sums_up_the_patron_and_links_her_earlier_conversations(
+    staff_bot: BotWorld,
+) -> None:
+    """The topic opens with who is asking: name, card, home library, standing, loans (and how
+    many overdue), holds, fines owed, and links to her earlier conversations' topics."""
+    emu = staff_bot.emulator
+    world, library = staff_bot.world, staff_bot.world.library
+    today = datetime.now(UTC)
+    anna = await linked(staff_bot, "0001234")
+    await staff_bot.patron_with_pin("0009999", PIN)
+    wanted = await world.title_with_copies("Se questo è un uomo", ("BRU0003", "BRU"))
+    await world.title_with_copies("Il nome della rosa", ("BRU0001", "BRU"))
+    await world.title_with_copies("Lessico famigliare", ("BRU0002", "BRU"))
+    await loans.checkout(library, card="0009999", barcode="BRU0003", now=today)
+    await holds.place_hold(library, card="0001234", record_id=wanted, pickup="BRU", now=today)
+    await loans.checkout(library, card="0001234", barcode="BRU0001", now=today - timedelta(days=45))
+    await loans.checkout(library, card="0001234", barcode="BRU0002", now=today - timedelta(days=60))
+    await loans.checkin(library, barcode="BRU0002", now=today)  # returned late: a fine
+    summary = await patrons.summary(library, card="0001234", now=today)
+    assert len(summary.loans) == 1
+    assert summary.loans[0].overdue_days > 0
+    assert len(summary.holds) == 1
+    assert summary.fines_owed_cents > 0
+
+    await start_chat(staff_bot, anna)
+    emu.send_text(anna.id, "about my fine")
+    first = await copied(staff_bot, "about my fine")
+    assert first.thread_id is not None
+    header = emu.transcript(staff_chat(staff_bot), first.thread_id)[1]
+    expected = [
+        "Anna 0001234",
+        "0001234",
+        "Brugherio",
+        STAFF.gettext("Status: {status}", status=status_name(STAFF, summary.status)),
+        STAFF.ngettext(
+            "{n} loan ({overdue} overdue)", "{n} loans ({overdue} overdue)", 1, n=1, overdue=1
+        ),
+        STAFF.ngettext("{n} hold ({ready} ready)", "{n} holds ({ready} ready)", 1, n=1, ready=0),
+        STAFF.gettext("fines: {amount}", amount=STAFF.format_money(summary.fines_owed_cents)),
+        STAFF.gettext("First conversation."),
+    ]
+    for part in expected:
+        assert part in header.body, (part, header.body)
+
+    # Closed by staff; later (past the reopen window) she asks again: a new topic, whose
+    # header links to the first one.
+    await handoff.set_option(library, handoff.REOPEN_KEY, 0, now=datetime.now(UTC))
+    giulia = staff_bot.staff[0]
+    emu.send_command(giulia.id, "close", chat_id=staff_chat(staff_bot), thread_id=first.thread_id)
+    await bot_says(staff_bot, anna.id, "closed this conversation")
+    await start_chat(staff_bot, anna, "Music")
+    emu.send_text(anna.id, "a new question")
+    second = await copied(staff_bot, "a new question")
+    assert second.thread_id not in (None, first.thread_id)
+    header = emu.transcript(staff_chat(staff_bot), second.thread_id)[1]
+    assert STAFF.gettext("Earlier conversations:") in header.body
+    links = [e.get("url") for e in header.api.get("entities", []) if e.get("type") == "text_link"]
+    internal = str(staff_chat(staff_bot)).removeprefix("-100")
+    assert links == [f"https://t.me/c/{internal}/{first.thread_id}"]
+
+
+async def test_administrators_canned_replies_go_in_each_patrons_language(
+    staff_bot: BotWorld,
+) -> None:
+    emu = staff_bot.emulator
+    await handoff.set_canned(
+        staff_bot.world.library,
+        "hours",
+        {"it": "Siamo aperti dalle 9 alle 19.", "en": "We are open from 9 to 7 pm."},
+        now=datetime.now(UTC),
+    )
+    anna = await linked(staff_bot, "0001234", language="en", name="Anna")
+    carla = await linked(staff_bot, "0004321", language="it", name="Carla")
+    await start_chat(staff_bot, anna)
+    sent = emu.send_command(carla.id, "librarian")
+    themes = await bot_says(staff_bot, carla.id, lambda m: bool(m.buttons), after=sent)
+    emu.press_button(carla.id, carla.id, themes.message_id, text="Domande generali")
+    await bot_says(staff_bot, carla.id, "Argomento:", after=sent)
+    emu.send_text(anna.id, "when are you open?")
+    emu.send_text(carla.id, "quando siete aperti?")
+    from_anna = await copied(staff_bot, "when are you open?")
+    from_carla = await copied(staff_bot, "quando siete aperti?")
+    giulia = staff_bot.staff[0]
+    chat = staff_chat(staff_bot)
+
+    listing = emu.send_command(giulia.id, "canned", chat_id=chat, thread_id=from_anna.thread_id)
+    menu = await bot_says(staff_bot, chat, "hours", after=listing)
+    assert "Siamo aperti dalle 9" in menu.body  # staff read the group's language
+
+    emu.send_command(giulia.id, "canned", "hours", chat_id=chat, thread_id=from_anna.thread_id)
+    emu.send_command(giulia.id, "canned", "HOURS", chat_id=chat, thread_id=from_carla.thread_id)
+    to_anna = await bot_says(staff_bot, anna.id, "We are open from 9 to 7 pm.")
+    to_carla = await bot_says(staff_bot, carla.id, "Siamo aperti dalle 9 alle 19.")
+    assert to_anna.body.startswith("📚 Brugherio")
+    assert to_carla.body.startswith("📚 Brugherio")
+    assert not [m for m in emu.bot_messages(anna.id) if "Siamo aperti" in m.body]
+    exported = await handoff.export(staff_bot.world.library, card="0004321")
+    staff_texts = [m["text"] for m in exported[0]["messages"] if m["direction"] == "staff"]
+    assert staff_texts == ["Siamo aperti dalle 9 alle 19."]  # in the transcript too
