@@ -15,6 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import icalendar
 import pytest
+from telegram import Update
 
 from bot.appointments import WeeklySlot
 from bot.reminders.dispatcher import drain_once
@@ -231,6 +232,38 @@ async def test_two_patrons_press_the_last_place_together(staff: StaffWorld) -> N
     assert outcomes == ["sent", "taken"]
     loser = a if "Request sent" not in a.body else b
     assert "someone has just taken that time" in loser.body
+    assert await rows(staff, "SELECT count(*) FROM appointments") == [(1,)]
+    await emu.wait_for(lambda: len(staff_cards(staff)) == 1 or None, what="one card")
+
+
+async def test_the_last_place_pressed_at_the_same_instant_goes_once(staff: StaffWorld) -> None:
+    """The two presses handed to the application at once (``process_update``, concurrently,
+    as a concurrent update processor would): the places are counted inside the booking's
+    transaction, so one patron books and the other is told the time was just taken."""
+    await service(staff)
+    emu, app = staff.emulator, staff.bot.app
+    anna, luca = await patron(staff, "0001"), await patron(staff, "0002", "Luca")
+    first = await up_to_confirmation(staff, anna, "Bibliographic consultation")
+    second = await up_to_confirmation(staff, luca, "Bibliographic consultation")
+    assert first.body == second.body
+    assert app.updater is not None
+    await app.updater.stop()
+    try:
+        queries = [
+            emu.press_button(anna.id, anna.id, first.message_id, text="Book"),
+            emu.press_button(luca.id, luca.id, second.message_id, text="Book"),
+        ]
+        updates = [Update.de_json(data, app.bot) for data in emu.updates.take_pending()]
+        assert len(updates) == 2
+        await asyncio.gather(*(app.process_update(update) for update in updates))
+    finally:
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+    for query in queries:
+        await emu.wait_for_callback_answer(query)
+    bodies = [emu.message(anna.id, first.message_id).body]
+    bodies.append(emu.message(luca.id, second.message_id).body)
+    assert sorted("Request sent" in body for body in bodies) == [False, True]
+    assert any("someone has just taken that time" in body for body in bodies)
     assert await rows(staff, "SELECT count(*) FROM appointments") == [(1,)]
     await emu.wait_for(lambda: len(staff_cards(staff)) == 1 or None, what="one card")
 

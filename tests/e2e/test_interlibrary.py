@@ -353,6 +353,27 @@ async def test_G18_beyond_three_open_requests_the_refusal_is_shown(ill: IllWorld
     allowed = await ask_from_record(ill, anna, rid, "quarto libro", "regional")
     assert "✅ Request sent" in allowed.body
     assert len(await interlibrary.requests(library, card="0001")) == 4
+    # Regional, national and international share the other three places.
+    for scope in (IllScope.NATIONAL, IllScope.INTERNATIONAL):
+        await interlibrary.request(
+            library, card="0001", scope=scope, title=f"Da {scope.value}", now=now()
+        )
+    last = await record(ill, "Il settimo libro", author="Verdi, Anna")
+    for scope_label in ("regional", "national", "international"):
+        refused = await ask_from_record(ill, anna, last, "settimo libro", scope_label)
+        assert "You already have 3 open requests to other libraries" in refused.body
+    assert len(await interlibrary.requests(library, card="0001")) == 6
+    # Once one closes (staff: not available), there is room again.
+    (first, *_) = await interlibrary.requests(library, card="0001")
+    await interlibrary.staff_step(
+        library,
+        request_id=first.request_id,
+        step="not_available",
+        now=now(),
+        notify=await _notify(ill),
+    )
+    sent = await ask_from_record(ill, anna, last, "settimo libro", "provincial")
+    assert "✅ Request sent" in sent.body
 
 
 async def test_a_search_with_no_results_asks_with_the_words_as_title(ill: IllWorld) -> None:
