@@ -25,6 +25,7 @@ from bot.sandbox.view import ChatMessage
 from bot.sandbox.world import Topic, User
 from bot.services import handoff, holds, identity, loans, patrons
 from db import calendar as calendar_repo
+from tests.e2e import test_search_and_holds as shelf
 from tests.e2e.conftest import BotWorld
 
 PIN = "2468"
@@ -678,3 +679,24 @@ async def test_administrators_canned_replies_go_in_each_patrons_language(
     exported = await handoff.export(staff_bot.world.library, card="0004321")
     staff_texts = [m["text"] for m in exported[0]["messages"] if m["direction"] == "staff"]
     assert staff_texts == ["Siamo aperti dalle 9 alle 19."]  # in the transcript too
+
+
+async def test_where_the_bot_cannot_help_it_offers_a_librarian(staff_bot: BotWorld) -> None:
+    """A search that finds nothing and a refused hold both carry "💬 Talk to a librarian",
+    which opens the subjects as /librarian does."""
+    emu = staff_bot.emulator
+    anna = await shelf.linked(staff_bot, "0001")
+    nothing = await shelf.say(staff_bot, anna, "qwzxv kjhg")
+    assert "💬 Talk to a librarian" in shelf.labels(nothing)
+    themes = await shelf.press(staff_bot, anna, nothing, text="💬 Talk to a librarian")
+    assert "Choose a subject" in themes.body
+
+    rid = await shelf.record(staff_bot, "Palomar", year=1983)
+    await shelf.copy(staff_bot, rid, "P1", "BRU")
+    await shelf.lend(staff_bot, "0001", "P1")
+    refused = await shelf.reserve(staff_bot, anna, rid, "palomar")
+    assert "You already have this title on loan." in refused.body
+    asked = await shelf.press(staff_bot, anna, refused, text="💬 Talk to a librarian")
+    assert "Choose a subject" in asked.body
+    emu.press_button(anna.id, anna.id, asked.message_id, text="General")
+    await bot_says(staff_bot, anna.id, "Subject:", after=refused)
