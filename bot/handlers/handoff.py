@@ -6,13 +6,17 @@ voice, stickers — goes to her topic in the staff group (copyMessage), and ever
 While a conversation is open these handlers run before the others (handler group -1), so her
 messages are not taken for catalog searches; ``/cancel`` ends the conversation. A message sent
 while the routed branch is closed is still relayed, and the patron is told when staff will
-read it. A flood (more than 20 messages a minute) is refused, in words.
+read it. A flood (more than 20 messages a minute) is refused, in words. A message Telegram
+refuses to relay (an outage) is kept, the patron is told, and the relay is tried again a little
+later (the JobQueue), so it reaches staff without her writing again.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
+from typing import cast
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
@@ -46,6 +50,7 @@ from bot.handlers.handoff_relay import (
     theme_name,
     topic_gone,
 )
+from bot.handlers.handoff_state import RETRY_ATTEMPTS
 from bot.handlers.staff_access import staff_chat_id, staff_translator
 from bot.i18n import Translator
 from bot.services import handoff
@@ -258,14 +263,59 @@ async def relay_to_staff(
         conversation = await deliver(context, conversation, who_name)
     except TelegramError:
         log.warning("conversation %s: relay failed", conversation.conversation_id, exc_info=True)
+        schedule_retry(context, conversation.telegram_user_id, who_name)
         await message.reply_text(
             t.gettext(
-                "I could not pass your message on just now. It is kept, and it will reach the "
-                "librarians with your next message."
+                "I could not pass your message on just now. It is kept, and I will try again "
+                "in a moment: you do not need to send it again."
             )
         )
         return
     await tell_office_hours(context, conversation, message, t)
+
+
+@dataclass(frozen=True, slots=True)
+class RelayRetry:
+    """A relay to try again: whose messages, how the topic names her, which try this is."""
+
+    telegram_user_id: int
+    who: str
+    attempt: int = 1
+
+
+def schedule_retry(context: BotContext, telegram_user_id: int, who: str, attempt: int = 1) -> None:
+    """Relay the patron's kept messages again a little later (the wait doubles each time), so
+    that a message Telegram refused reaches the staff group without her writing again."""
+    queue = cast(BotApplication, context.application).job_queue  # PTB types it generically
+    name = f"handoff-retry:{telegram_user_id}"
+    if queue is None or (attempt == 1 and queue.get_jobs_by_name(name)):
+        return  # a retry is already on its way: it carries this message too
+    delay = context.bot_data.handoff.retry_seconds * 2 ** (attempt - 1)
+    queue.run_once(retry_relay, delay, data=RelayRetry(telegram_user_id, who, attempt), name=name)
+
+
+async def retry_relay(context: BotContext) -> None:
+    """The JobQueue's callback for :func:`schedule_retry`, under the patron's lock."""
+    job = context.job
+    retry = job.data if job is not None else None
+    if not isinstance(retry, RelayRetry):
+        return
+    state = context.bot_data.handoff
+    async with state.lock(retry.telegram_user_id):
+        conversation = await handoff.open_conversation(context.library, retry.telegram_user_id)
+        if conversation is None or not await handoff.undelivered(context.library, conversation):
+            return  # delivered meanwhile (with a later message), or the chat ended: all stored
+        try:
+            await deliver(context, conversation, retry.who)
+        except TelegramError:
+            log.warning(
+                "conversation %s: relay retry %s failed",
+                conversation.conversation_id,
+                retry.attempt,
+                exc_info=True,
+            )
+            if retry.attempt < RETRY_ATTEMPTS:
+                schedule_retry(context, retry.telegram_user_id, retry.who, retry.attempt + 1)
 
 
 async def deliver(context: BotContext, conversation: ConversationRow, who: str) -> ConversationRow:

@@ -11,11 +11,14 @@ from datetime import datetime
 
 RATE_LIMIT = 20  # patron messages relayed per window
 RATE_WINDOW = 60.0  # seconds
+RETRY_SECONDS = 30.0  # first wait before relaying again what Telegram refused; doubles after
+RETRY_ATTEMPTS = 5  # 30 s, 1, 2, 4, 8 minutes; then the patron's next message carries them
 
 
 @dataclass
 class HandoffState:
     limit: int = RATE_LIMIT  # patron messages relayed per RATE_WINDOW
+    retry_seconds: float = RETRY_SECONDS  # first wait before relaying a refused message again
     # One lock per Telegram account: a burst of messages creates one topic, not five.
     locks: dict[int, asyncio.Lock] = field(default_factory=dict)
     # When each account's recent messages came (time.monotonic()), for the flood limit.

@@ -700,3 +700,29 @@ async def test_where_the_bot_cannot_help_it_offers_a_librarian(staff_bot: BotWor
     assert "Choose a subject" in asked.body
     emu.press_button(anna.id, anna.id, asked.message_id, text="General")
     await bot_says(staff_bot, anna.id, "Subject:", after=refused)
+
+
+async def test_a_message_telegram_refuses_is_relayed_again_without_her_writing(
+    staff_bot: BotWorld,
+) -> None:
+    """Telegram fails the copy to the staff group: the patron is told it is kept, and the bot
+    relays it a little later by itself (in production 30 s, then longer), once."""
+    emu = staff_bot.emulator
+    staff_bot.app.bot_data.handoff.retry_seconds = 0.3
+    anna = await linked(staff_bot, "0001234")
+    await start_chat(staff_bot, anna)
+    emu.inject_fault("server_error", method="copyMessage", chat_id=staff_chat(staff_bot), times=2)
+    sent = emu.send_text(anna.id, "is my card still valid?")
+    told = await bot_says(staff_bot, anna.id, "could not pass your message on", after=sent)
+    assert "try again" in told.body
+    copy = await copied(staff_bot, "is my card still valid?")  # after two failed tries
+    assert len(topics(staff_bot)) == 1
+    queue = staff_bot.app.job_queue
+    assert queue is not None
+    assert not queue.get_jobs_by_name(f"handoff-retry:{anna.id}")  # no retry left to run
+    copies = [m for m in emu.bot_messages(staff_chat(staff_bot)) if m.body == copy.body]
+    assert copies == [copy]
+    [conversation] = await handoff.export(staff_bot.world.library, card="0001234")
+    assert [m["text"] for m in conversation["messages"]] == ["is my card still valid?"]
+    notices = [m for m in emu.bot_messages(anna.id) if "could not pass" in m.body]
+    assert notices == [told]  # told once, not at every retry
