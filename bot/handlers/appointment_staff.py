@@ -126,7 +126,13 @@ def card_markup(t: Translator, outcome: service.StaffOutcome) -> InlineKeyboardM
 
 
 async def topic(context: BotContext, chat_id: int, t: Translator) -> int | None:
-    """The "Appuntamenti" topic's thread id, created the first time (None: general chat)."""
+    """The "Appuntamenti" topic's thread id, created the first time (None: general chat);
+    under the staff topics' lock, so that requests made at once create it once."""
+    async with context.bot_data.staff_topics:
+        return await _topic(context, chat_id, t)
+
+
+async def _topic(context: BotContext, chat_id: int, t: Translator) -> int | None:
     stored = await service.staff_topic(context.library)
     if stored is not None:
         return None if stored == GENERAL_TOPIC else stored

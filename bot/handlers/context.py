@@ -11,6 +11,7 @@ in the store and checks it belongs to the user pressing the button.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +44,9 @@ class BotData:
     dispatcher: Dispatcher | None = None  # the outbox's sender, started with the application
     # The chat with the librarians: per-patron locks, flood counters (handoff_state).
     handoff: HandoffState = field(default_factory=HandoffState)
+    # Held while the staff group's shared topics ("Appuntamenti", interlibrary loan) are looked
+    # up and created: two requests at once make one topic.
+    staff_topics: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]):

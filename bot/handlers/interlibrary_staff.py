@@ -88,7 +88,13 @@ def deliver_soon(context: BotContext) -> None:
 
 
 async def topic_id(context: BotContext, chat_id: int) -> int | None:
-    """The "Interlibrary loan" topic, created the first time; None: the general topic."""
+    """The "Interlibrary loan" topic, created the first time; None: the general topic. Under
+    the staff topics' lock, so that requests made at once create it once."""
+    async with context.bot_data.staff_topics:
+        return await _topic_id(context, chat_id)
+
+
+async def _topic_id(context: BotContext, chat_id: int) -> int | None:
     store = context.library.store
     async with store.snapshot() as conn:
         stored = await settings_repo.get(conn, TOPIC_KEY)

@@ -268,6 +268,34 @@ async def test_the_last_place_pressed_at_the_same_instant_goes_once(staff: Staff
     await emu.wait_for(lambda: len(staff_cards(staff)) == 1 or None, what="one card")
 
 
+async def test_two_requests_at_the_same_instant_make_one_topic(staff: StaffWorld) -> None:
+    """Two patrons book (two places) in updates handled at once: both cards land in the one
+    "Appuntamenti" topic — it is created once."""
+    await service(staff, capacity=2)
+    emu, app = staff.emulator, staff.bot.app
+    anna, luca = await patron(staff, "0001"), await patron(staff, "0002", "Luca")
+    first = await up_to_confirmation(staff, anna, "Bibliographic consultation")
+    second = await up_to_confirmation(staff, luca, "Bibliographic consultation")
+    # A slow answer to the first createForumTopic: the second request arrives meanwhile.
+    emu.inject_fault("delay", method="createForumTopic", delay=0.5)
+    assert app.updater is not None
+    await app.updater.stop()
+    try:
+        emu.press_button(anna.id, anna.id, first.message_id, text="Book")
+        emu.press_button(luca.id, luca.id, second.message_id, text="Book")
+        updates = [Update.de_json(data, app.bot) for data in emu.updates.take_pending()]
+        await asyncio.gather(*(app.process_update(update) for update in updates))
+    finally:
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+    cards = await emu.wait_for(
+        lambda: staff_cards(staff) if len(staff_cards(staff)) == 2 else None, what="two cards"
+    )
+    topics = emu.topics(staff.staff_chat.id)
+    assert [topic.name for topic in topics] == ["Appuntamenti"]
+    assert {card.thread_id for card in cards} == {topics[0].thread_id}
+    assert len(emu.calls_to("createForumTopic")) == 1
+
+
 async def test_a_non_member_cannot_confirm(staff: StaffWorld) -> None:
     await service(staff)
     emu = staff.emulator

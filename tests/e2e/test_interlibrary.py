@@ -701,3 +701,31 @@ async def test_the_same_button_pressed_twice_at_once_makes_one_request(ill: IllW
     rows = await ill.bot.world.store.reader.execute_fetchall("SELECT count(*) FROM ill_requests")
     assert list(rows) == [(1,)]
     assert len(await staff_cards(ill)) == 1
+
+
+async def test_two_requests_at_the_same_instant_make_one_topic(ill: IllWorld) -> None:
+    """Two patrons' requests handled at once, while Telegram is slow to create the topic: both
+    cards land in the one "Interlibrary loan" topic."""
+    emu, app = ill.emu, ill.bot.app
+    rid = await record(ill, "Il barone rampante", author="Calvino, Italo")
+    drafts = []
+    for card, name in (("0001", "Anna"), ("0002", "Marco")):
+        user = await linked(ill, card, name)
+        results = await say(ill, user, "barone rampante")
+        page, _ = await press(ill, user, results, data=f"rec:{rid}")
+        draft, _ = await press(ill, user, page, text="📨 Ask another library network")
+        drafts.append((user, draft))
+    emu.inject_fault("delay", method="createForumTopic", delay=0.5)
+    assert app.updater is not None
+    await app.updater.stop()
+    try:
+        for user, draft in drafts:
+            emu.press_button(user.id, user.id, draft.message_id, text="provincial")
+        updates = [Update.de_json(data, app.bot) for data in emu.updates.take_pending()]
+        await asyncio.gather(*(app.process_update(update) for update in updates))
+    finally:
+        await app.updater.start_polling(poll_interval=0, timeout=1)
+    cards = await staff_cards(ill, 2)
+    topics = [t for t in emu.topics(ill.staff_group.id) if t.name == "Interlibrary loan"]
+    assert len(topics) == 1
+    assert {card.thread_id for card in cards} == {topics[0].thread_id}
