@@ -1,9 +1,10 @@
 """Who is staff: the members of the staff forum group (``[telegram] staff_chat_id``).
 
-Staff powers come from configuration only (BRIEF: security): a Telegram user is staff while
-``getChatMember`` in the staff group says ``creator``, ``administrator`` or ``member``, and the
-administrators of ``[telegram] admin_user_ids`` always are. A restricted member, one who left
-or was removed, and everybody when no staff group is configured, is not. The answer is cached
+Staff powers come only from membership of the staff group (issue 6): a Telegram user is staff
+while ``getChatMember`` in the staff group says ``creator``, ``administrator`` or ``member``. A
+restricted member, one who left or was removed, and everybody when no staff group is
+configured, is not — the bot's administrators (``[telegram] admin_user_ids``, who own
+``/admin``) included: they are staff by being in the group, like everyone else. The answer is cached
 for :data:`STAFF_CACHE_SECONDS` in the typed :class:`~bot.handlers.context.BotData`
 (``staff``), so a burst of staff commands costs one Bot API call, and a librarian removed from
 the group loses her powers within a minute.
@@ -82,9 +83,6 @@ def in_staff_chat(update: Update, context: BotContext) -> bool:
 
 async def is_staff(context: BotContext, user_id: int) -> bool:
     """Is ``user_id`` a member of the staff group now (cached for a minute)?"""
-    settings = context.bot_data.settings
-    if settings is not None and user_id in settings.telegram.admin_user_ids:
-        return True
     chat_id = staff_chat_id(context)
     if chat_id is None:
         return False

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from bot.sandbox.view import ChatMessage
 from bot.services import identity, patrons
-from tests.e2e.conftest import BotWorld
+from tests.e2e.conftest import ADMIN_ID, BotWorld
 
 
 async def command(bot: BotWorld, user_id: int, text: str, chat_id: int) -> ChatMessage:
@@ -101,6 +101,30 @@ async def test_a_refusal_is_in_the_language_the_patron_chose(staff_bot: BotWorld
     emu.set_member(staff_bot.staff_chat_id, anna.id, "restricted")  # in the group, not staff
     refused = await command(staff_bot, anna.id, "/close", staff_bot.staff_chat_id)
     assert refused.body == "This command is for the library's staff, in the staff group."
+
+
+async def test_staff_powers_come_only_from_the_group_not_from_being_an_administrator(
+    staff_bot: BotWorld,
+) -> None:
+    """An administrator of the bot (``admin_user_ids``: ``/admin``) who is in the group but
+    restricted is not staff; made a member, she is."""
+    assert staff_bot.staff_chat_id is not None
+    emu = staff_bot.emulator
+    await staff_bot.patron_with_pin("0001234", "2468")
+    await staff_bot.world.title_with_copies("Il nome della rosa", ("BRU0001", "BRU"))
+    admin = emu.add_user("Admin", user_id=ADMIN_ID, language_code="en", started=True)
+    emu.set_member(staff_bot.staff_chat_id, admin.id, "restricted")
+    refused = await command(
+        staff_bot, admin.id, "/checkout 0001234 BRU0001", staff_bot.staff_chat_id
+    )
+    assert refused.body == "This command is for the library's staff, in the staff group."
+    summary = await patrons.summary(staff_bot.world.library, card="0001234", now=datetime.now(UTC))
+    assert summary.loans == ()
+    emu.set_member(staff_bot.staff_chat_id, admin.id, "member")
+    staff_bot.app.bot_data.staff.forget(admin.id)  # as when the minute of the cache has passed
+    lent = await command(staff_bot, admin.id, "/checkout 0001234 BRU0001", staff_bot.staff_chat_id)
+    assert "0001234" in lent.body
+    assert not lent.body.startswith("⛔")
 
 
 async def test_staff_menu_is_registered_for_the_staff_chat(staff_bot: BotWorld) -> None:
