@@ -30,6 +30,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 from bot.appointments.notices import when
 from bot.handlers.context import BotApplication, BotContext, callback, keyboard, now
 from bot.handlers.staff_access import (
+    in_staff_chat,
     is_staff,
     staff_chat_id,
     staff_only,
@@ -282,7 +283,8 @@ def refusal_sentence(t: Translator, refusal: Refusal) -> str:
 
 
 async def staff_button(update: Update, context: BotContext) -> None:
-    """``aps:ok|no|cx:<id>``, pressed in the staff group."""
+    """``aps:ok|no|cx:<id>``, pressed in the staff group (by staff, and only there: the same
+    data forged in a private chat is refused, as the desk commands are)."""
     query = update.callback_query
     user = update.effective_user
     if query is None or user is None:
@@ -292,8 +294,8 @@ async def staff_button(update: Update, context: BotContext) -> None:
     if len(pieces) != 3 or pieces[1] not in ("ok", "no", "cx") or not pieces[2].isdigit():
         await query.answer()
         return
-    if not await is_staff(context, user.id):
-        refused = await user_translator(update, context)
+    if not in_staff_chat(update, context) or not await is_staff(context, user.id):
+        refused = await user_translator(update, context)  # not staff: her own language
         await query.answer(
             refused.gettext("Only the library's staff can do this."), show_alert=True
         )

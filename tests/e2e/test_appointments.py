@@ -318,6 +318,15 @@ async def test_a_non_member_cannot_confirm(staff: StaffWorld) -> None:
     assert await rows(staff, "SELECT state FROM appointments") == [("requested",)]
     assert await rows(staff, "SELECT count(*) FROM outbox") == [(0,)]
     assert emu.message(staff.staff_chat.id, card.message_id).edit_count == card.edit_count
+    # The patron, and even a librarian, forging the button in a private chat: refused there.
+    data = str(card.buttons[0]["callback_data"])
+    for user in (anna, staff.librarian):
+        emu.world.private_chat(user).started = True
+        screen = await command(staff, user, "help")
+        query = emu.press_button(user.id, user.id, screen.message_id, data=data, forge=True)
+        answer = await emu.wait_for_callback_answer(query)
+        assert answer.get("show_alert") is True
+    assert await rows(staff, "SELECT state FROM appointments") == [("requested",)]
 
 
 async def test_patron_cancels_inside_the_cut_off(staff: StaffWorld) -> None:
