@@ -32,6 +32,7 @@ from bot.handlers.context import BotApplication, BotContext, callback, keyboard,
 from bot.handlers.staff_access import (
     in_staff_chat,
     is_staff,
+    staff_chat_filter,
     staff_chat_id,
     staff_only,
     staff_translator,
@@ -425,4 +426,9 @@ def register(app: BotApplication) -> None:
     """Before the staff group's relay: a reply to the bot's reason question is ours."""
     app.add_handler(CallbackQueryHandler(staff_button, pattern=r"^aps:"))
     app.add_handler(CommandHandler("appointment_cancel", cancel_command))
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & REASON_REPLY, reason_reply))
+    settings = app.bot_data.settings
+    assert settings is not None
+    in_group = staff_chat_filter(settings)
+    app.add_handler(
+        MessageHandler(in_group & filters.TEXT & ~filters.COMMAND & REASON_REPLY, reason_reply)
+    )
