@@ -315,6 +315,11 @@ async def test_G18_a_title_without_copies_is_asked_and_staff_steps_reach_the_pat
     await delivered(ill, anna, "has been ordered from the provincial network")
     arrival = await delivered(ill, anna, "has arrived from another library")
     assert "you can collect it at Montevarchi" in arrival.body
+    returned, _ = await press(ill, sara, arrived, text="✔ Returned")
+    assert "✔ Returned: closed" in returned.body
+    assert labels(returned) == []
+    await delivered(ill, anna, "has gone back to the library that lent it")
+    assert len(await notices(ill)) == 3  # one per step, each reaching the patron
     # The topic was created once; a second request lands in the same topic.
     other = await record(ill, "Una questione privata", author="Fenoglio, Beppe")
     await ask_from_record(ill, anna, other, "questione privata", "regional")
