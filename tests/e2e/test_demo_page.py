@@ -5,8 +5,10 @@ bot built by ``build_application``, the page); Playwright drives Debian's Chromi
 (``/usr/bin/chromium``; ``.ci/run`` installs it). Without a Chromium the test is skipped on a
 developer's machine but FAILS under CI (``CI`` set), so a missing browser cannot pass silently.
 
+The page and the patrons speak Italian, so the steps read the Italian words a librarian sees.
 Screenshots of every step go to ``test-artifacts/demo/`` (gitignored); with
-``BIBLIOBOT_README_SCREENSHOT=1`` the last one also replaces the README's docs/img/chat-page.png.
+``BIBLIOBOT_README_SCREENSHOT=1`` the first test's last one also replaces the README's
+docs/img/chat-page.png.
 """
 
 from __future__ import annotations
