@@ -132,7 +132,7 @@ LUCA = DemoPatron(
     "BRU",
     "it",
     "a child's card with one loan",
-    "tessera ragazzi con un prestito",
+    "un libro in prestito",
 )
 MARCO = DemoPatron(
     "0003",
