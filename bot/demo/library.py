@@ -4,8 +4,14 @@ Everything is made through the same code the desk uses (the MARC importer, the c
 repository, the patron, loan, hold and account services), at instants back-dated from the
 injected ``now``, so the loans' due dates, the hold on the shelf and the fine are what the rules
 make of them, not rows written by hand. A due date can only fall on a day the lending branch is
-open (G11): when yesterday, today or the third day from now is a closed day, that loan is due on
-the branch's next opening day instead, as a real one would be.
+open (G11): when today or the third day from now is a closed day, that loan is due on the
+branch's next opening day instead, as a real one would be; the overdue loan is due on the last
+opening day before today (yesterday, or Saturday when today is Monday), so that it is late
+whatever day the demo starts.
+
+The demo's bot has "run until yesterday": the notice cycles are recorded as run for yesterday,
+so the first move of the page's clock runs today's cycles first (the reminders due today, the
+overdue notice, the hold ready), then each later day, in order.
 """
 
 from __future__ import annotations
@@ -20,9 +26,12 @@ from bot.appointments import WeeklySlot
 from bot.catalog.importer import import_files
 from bot.catalog.model import MaterialType
 from bot.circulation import PatronCategory, load_policy
+from bot.reminders.cycles import LAST_RUN_PREFIX
+from bot.reminders.timing import CYCLES
 from bot.services import appointments, holds, loans, patrons
 from bot.services.context import Library
 from db import calendar as calendar_repo
+from db import settings as settings_repo
 from db.catalog import add_branch
 from db.items import add_item
 from db.store import Store
@@ -64,7 +73,7 @@ APPOINTMENT_SLOTS = (
 class DemoLoan:
     title: str
     barcode: str
-    target: date  # the day the demo wants it due (yesterday, today, in three days)
+    target: date  # the day the demo wants it due (the last opening day, today, in three days)
     due_on: date  # the day it is due: the target, or the next opening day after it (G11)
 
 
@@ -76,7 +85,8 @@ class DemoPatron:
     category: PatronCategory
     branch: str
     language: str
-    story: str  # what this card shows in the demo, for the start-up banner
+    story: str  # what this card shows in the demo, for the start-up banner and the page
+    story_it: str  # the same, for the page in Italian
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +121,8 @@ ANNA = DemoPatron(
     PatronCategory.ADULT,
     "BRU",
     "it",
-    "loans due yesterday, today and in 3 days; a hold ready for pickup",
+    "an overdue loan, loans due today and in 3 days; a hold ready for pickup",
+    "un prestito in ritardo, due in scadenza oggi e tra 3 giorni; una prenotazione da ritirare",
 )
 LUCA = DemoPatron(
     "0002",
@@ -121,6 +132,7 @@ LUCA = DemoPatron(
     "BRU",
     "it",
     "a child's card with one loan",
+    "un libro in prestito",
 )
 MARCO = DemoPatron(
     "0003",
@@ -129,12 +141,15 @@ MARCO = DemoPatron(
     PatronCategory.ADULT,
     "CER",
     "en",
-    "a fine for a late return (suspended until paid, C8)",
+    "a fine for a late return (suspended until paid, C8); his Telegram is in English",
+    "una multa per un ritardo (tessera sospesa finché non paga, C8); il suo Telegram è in inglese",
 )
 PATRONS = (ANNA, LUCA, MARCO)
 
-# Titles of the BNCF file the demo lends (found by exact title in the imported catalog).
-ANNA_LOANS = (("Daisy Miller", -1), ("La valle dell'orso", 0), ("Gödel, Escher, Bach", 3))
+# Titles of the BNCF file the demo lends (found by exact title in the imported catalog), and
+# the day each should fall due, in days from today (OVERDUE: the last opening day before today).
+OVERDUE = -1
+ANNA_LOANS = (("Daisy Miller", OVERDUE), ("La valle dell'orso", 0), ("Gödel, Escher, Bach", 3))
 ANNA_HOLD = "La città perduta dei templari"
 LUCA_LOAN = ("Storie di bambini molto antichi", 12)
 MARCO_LATE = "Il successo adesso"
@@ -164,6 +179,16 @@ async def build_demo_library(path: Path, *, now: datetime | None = None) -> Demo
             for code, name in BRANCHES.items():
                 branch_id, _ = await add_branch(conn, code, name, _at(long_ago))
                 await calendar_repo.set_hours(conn, branch_id, WEEK)
+            calendar = await calendar_repo.load_calendar(conn, ROME)
+            # The bot ran until yesterday: the page's clock runs today's cycles first.
+            for cycle in CYCLES:
+                await settings_repo.put(
+                    conn,
+                    LAST_RUN_PREFIX + cycle,
+                    (today - timedelta(days=1)).isoformat(),
+                    _at(today - timedelta(days=1)),
+                    "demo",
+                )
         summary = await import_files(store, [catalog_path()], now=_at(long_ago), parallel=False)
         records = await store.reader.execute_fetchall("SELECT id, title FROM records ORDER BY id")
         by_title = {str(title): int(record_id) for record_id, title in records}
@@ -197,12 +222,19 @@ async def build_demo_library(path: Path, *, now: datetime | None = None) -> Demo
             )
         lent: dict[str, tuple[DemoLoan, ...]] = {}
         anna: list[DemoLoan] = []
+        # Every branch has the same week and no saint day: one calendar answers for all.
+        last_open = today - timedelta(days=1)
+        while not calendar.is_open(ANNA.branch, last_open):
+            last_open -= timedelta(days=1)
         for title, offset in ANNA_LOANS:
-            anna.append(await _lend(library, ANNA, barcodes[by_title[title]], title, today, offset))
+            target = last_open if offset == OVERDUE else today + timedelta(days=offset)
+            anna.append(await _lend(library, ANNA, barcodes[by_title[title]], title, target))
         lent[ANNA.card] = tuple(anna)
         title, offset = LUCA_LOAN
         lent[LUCA.card] = (
-            await _lend(library, LUCA, barcodes[by_title[title]], title, today, offset),
+            await _lend(
+                library, LUCA, barcodes[by_title[title]], title, today + timedelta(days=offset)
+            ),
         )
         # A hold placed yesterday on a copy on the shelf at Anna's library: kept for her (C4).
         yesterday = _at(today - timedelta(days=1))
@@ -275,10 +307,9 @@ def _branch_of(codes: list[str], preferred: str) -> str:
 
 
 async def _lend(
-    library: Library, patron: DemoPatron, barcode: str, title: str, today: date, offset: int
+    library: Library, patron: DemoPatron, barcode: str, title: str, target: date
 ) -> DemoLoan:
     """Check a copy out ``LOAN_DAYS`` before the day it should be due."""
-    target = today + timedelta(days=offset)
     receipt = await loans.checkout(
         library,
         card=patron.card,

@@ -5,7 +5,8 @@ message and inline query goes to ``/_sandbox/actions/...`` (the control API of
 :mod:`bot.sandbox.control`, mounted here on the page's own address, so the browser needs no
 cross-origin calls), and every message it shows comes from ``/_sandbox/...`` transcripts and the
 event stream. ``/demo/info`` says who is who (the patrons' Telegram users and their cards, the
-staff member, the staff group); ``/demo/clock`` runs the scheduled cycles at a chosen date.
+staff member, the staff group) and the day the clock was last moved to (``clock_day``, so that a
+reloaded page goes on from there); ``/demo/clock`` runs the scheduled cycles at a chosen date.
 """
 
 from __future__ import annotations
@@ -38,12 +39,20 @@ def build_page_app(emulator: Emulator, info: JsonDict, clock: ClockJump | None) 
     """The page's application: ``/`` the page, ``/static/*``, ``/demo/*``, ``/_sandbox/*``."""
     app = web.Application()
     root = static_dir()
+    moved: dict[str, date] = {}  # "day": the latest day the clock was moved to
 
     async def index(request: web.Request) -> web.FileResponse:
         return web.FileResponse(root / "index.html", headers={"Cache-Control": "no-store"})
 
     async def demo_info(request: web.Request) -> web.Response:
-        return web.json_response({**info, "clock": clock is not None})
+        day = moved.get("day")
+        return web.json_response(
+            {
+                **info,
+                "clock": clock is not None,
+                "clock_day": day.isoformat() if day else info.get("today"),
+            }
+        )
 
     async def jump(request: web.Request) -> web.Response:
         if clock is None:
@@ -56,7 +65,10 @@ def build_page_app(emulator: Emulator, info: JsonDict, clock: ClockJump | None) 
             day = date.fromisoformat(str(body.get("date", "")))
         except ValueError:
             return web.json_response({"ok": False, "error": "date: YYYY-MM-DD"}, status=400)
-        return web.json_response({"ok": True, "result": await clock(day)})
+        result = await clock(day)
+        if day > moved.get("day", date.min):
+            moved["day"] = day
+        return web.json_response({"ok": True, "result": result})
 
     app.router.add_get("/", index)
     app.router.add_get("/demo/info", demo_info)

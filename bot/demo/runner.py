@@ -2,7 +2,10 @@
 
 The bot is the product's own ``build_application(settings)``, with ``[telegram] base_url``
 pointing at the emulator instead of Telegram and the staff forum group, the staff member and an
-administrator made in the emulator; nothing of the bot knows it is a demo.
+administrator made in the emulator; nothing of the bot knows it is a demo. One thing differs:
+the notice cycles run when the page's clock is moved, not at their hour of the real day (the
+bot's minute tick is taken off), so that the notices of the demo's first day wait for the
+person trying it to link a card instead of going out, undeliverable, the second the bot starts.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from bot.demo.clock import clock_for
 from bot.demo.library import DemoLibrary, build_demo_library
 from bot.demo.page import build_page_app, serve_page
 from bot.handlers.context import BotApplication
+from bot.reminders import schedule
 from bot.sandbox import RunningEmulator, run_emulator
 from bot.settings import DatabaseSettings, LibrarySettings, Settings, TelegramSettings
 
@@ -88,6 +92,7 @@ async def running_demo(
                     "pin": patron.pin,
                     "category": patron.category.value,
                     "story": patron.story,
+                    "story_it": patron.story_it,
                 }
             )
         librarian = emu.add_user("Giulia", last_name="Bibliotecaria", language_code="it")
@@ -98,6 +103,7 @@ async def running_demo(
         async with app:
             assert app.post_init is not None
             await app.post_init(app)
+            stop_cycle_tick(app)
             await app.start()
             assert app.updater is not None
             await app.updater.start_polling(poll_interval=0, timeout=10)
@@ -118,6 +124,13 @@ async def running_demo(
                     await app.post_shutdown(app)
 
 
+def stop_cycle_tick(app: BotApplication) -> None:
+    """The page's clock is the demo's scheduler (see the module's docstring)."""
+    assert app.job_queue is not None
+    for job in app.job_queue.get_jobs_by_name(schedule.JOB_NAME):
+        job.schedule_removal()
+
+
 async def serve_forever(base: Settings, *, path: Path, host: str, port: int) -> None:
     def show(library: DemoLibrary) -> None:
         print(library.banner(), flush=True)
@@ -129,6 +142,9 @@ async def serve_forever(base: Settings, *, path: Path, host: str, port: int) -> 
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
     async with running_demo(base, path=path, host=host, port=port, on_library=show) as demo:
+        used = int(demo.url.rstrip("/").rsplit(":", 1)[1])
+        if port and used != port:
+            print(f"\nPort {port} is taken: the page uses port {used}.", flush=True)
         print(f"\nChat page: {demo.url}   (Ctrl-C to stop)", flush=True)
         await stop.wait()
     print("demo stopped", flush=True)

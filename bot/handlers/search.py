@@ -467,9 +467,15 @@ def register(app: BotApplication) -> None:
     app.add_handler(CallbackQueryHandler(turn_page, pattern=r"^sr:"))
     app.add_handler(CallbackQueryHandler(record_button, pattern=r"^rec:"))
     app.add_handler(InlineQueryHandler(inline_search))
+    # A message posted through inline mode (``via_bot``: a record shared from the results) is
+    # not the patron typing a search, even when she shares it into the bot's own chat.
     app.add_handler(
         MessageHandler(
-            filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
+            filters.UpdateType.MESSAGE
+            & filters.ChatType.PRIVATE
+            & filters.TEXT
+            & ~filters.COMMAND
+            & ~filters.VIA_BOT,
             free_text,
         )
     )

@@ -1,5 +1,6 @@
 """``bibliobot demo`` as a person starts it: a process that prints the cards and the page's
-address, serves the page, and stops cleanly on SIGTERM (as on Ctrl-C)."""
+address (another port, said so, when the one asked for is taken), serves the page, and stops
+cleanly on SIGTERM (as on Ctrl-C)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sys
 import urllib.request
 from pathlib import Path
@@ -23,13 +25,17 @@ def fetch(url: str) -> bytes:
 
 async def test_the_demo_prints_its_address_serves_the_page_and_stops(tmp_path: Path) -> None:
     env = {key: value for key, value in os.environ.items() if not key.startswith("BIBLIOBOT_")}
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         "demo",
         "--port",
-        "0",
+        str(port),
         "--database",
         str(tmp_path / "demo.sqlite3"),
         env=env,
@@ -45,14 +51,17 @@ async def test_the_demo_prints_its_address_serves_the_page_and_stops(tmp_path: P
                 line = await process.stdout.readline()
                 assert line, f"the demo ended early: {printed}"
                 printed.append(line.decode().strip())
-        address = re.search(r"http://127\.0\.0\.1:\d+/", printed[-1])
+        address = re.search(r"http://127\.0\.0\.1:(\d+)/", printed[-1])
         assert address is not None
+        assert int(address.group(1)) != port
+        assert f"Port {port} is taken: the page uses port {address.group(1)}." in printed
         assert any("card 0001  PIN 1234" in line for line in printed)
         page = await asyncio.to_thread(fetch, address.group())
         assert b"page.js" in page
         info = json.loads(await asyncio.to_thread(fetch, address.group() + "demo/info"))
         assert [patron["card"] for patron in info["patrons"]] == ["0001", "0002", "0003"]
     finally:
+        taken.close()
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
         rest, _ = await asyncio.wait_for(process.communicate(), 30)

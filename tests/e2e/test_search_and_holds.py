@@ -368,6 +368,27 @@ async def test_an_empty_inline_query_gets_a_hint(bot: BotWorld) -> None:
     assert "title" in answer["button"]["text"]
 
 
+async def test_a_result_shared_into_the_bots_own_chat_is_not_taken_for_a_search(
+    bot: BotWorld,
+) -> None:
+    rid = await record(bot, "Città e memoria", authors=("Rossi, Anna",), year=2000)
+    await copy(bot, rid, "I1", "VIM")
+    emu = bot.emulator
+    luca = reader(bot)
+    query = emu.inline_query(luca.id, "citta memoria")
+    answer = await emu.wait_for_inline_answer(query)
+    shared = emu.choose_inline_result(luca.id, query, answer["results"][0]["id"], chat_id=luca.id)
+    assert shared is not None
+    # Updates are handled in order: once /help is answered, the shared record was handled too,
+    # and it got no answer of its own.
+    asked = emu.send_command(luca.id, "help")
+    await emu.wait_for(
+        lambda: any("/loans" in m.body for m in emu.bot_messages(luca.id)), what="/help's answer"
+    )
+    answers = [m for m in emu.bot_messages(luca.id) if m.message_id > shared.message_id]
+    assert [m.message_id > asked.message_id and "/loans" in m.body for m in answers] == [True]
+
+
 # -- holds ----------------------------------------------------------------------------------------
 
 

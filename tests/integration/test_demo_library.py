@@ -10,6 +10,8 @@ import pytest
 
 from bot.circulation import load_policy
 from bot.demo.library import ANNA, LUCA, MARCO, PATRONS, ROME, DemoLibrary, build_demo_library
+from bot.reminders.cycles import last_run
+from bot.reminders.timing import CYCLES
 from bot.services import appointments, identity, patrons
 from bot.services.context import Library
 from bot.services.errors import Refusal
@@ -53,8 +55,9 @@ async def test_loans_fall_due_yesterday_today_and_in_three_days(tmp_path: Path) 
 async def test_a_closed_day_moves_a_due_date_to_the_next_opening_day(
     tmp_path: Path, weekday: int
 ) -> None:
-    # 2026-03-09 is a Monday; whatever today is, each loan is due on its day if the branch is
-    # open then, else on the branch's next opening day (G11), never earlier.
+    # 2026-03-09 is a Monday; whatever today is, the loans due today and in three days are due
+    # then if the branch is open, else on its next opening day (G11), never earlier; the
+    # overdue one is due on the last opening day before today (Saturday, seen from a Monday).
     now = datetime.combine(
         date(2026, 3, 9) + timedelta(days=weekday), time(12), tzinfo=ROME
     ).astimezone(UTC)
@@ -63,12 +66,28 @@ async def test_a_closed_day_moves_a_due_date_to_the_next_opening_day(
         anna = await patrons.summary(library, card=ANNA.card, now=now)
         async with library.store.transaction() as conn:
             calendar = await load_calendar(conn, ROME)
-        wanted = [loan.target for loan in demo.loans[ANNA.card]]
-        expected = sorted(calendar.next_opening_day(ANNA.branch, day) for day in wanted)
+        late, *others = [loan.target for loan in demo.loans[ANNA.card]]
+        assert [t - demo.today for t in others] == [timedelta(0), timedelta(3)]
+        assert late < demo.today
+        assert calendar.is_open(ANNA.branch, late)
+        assert calendar.opening_days_between(ANNA.branch, late + timedelta(1), demo.today) in (
+            [],
+            [demo.today],
+        )
+        expected = sorted([late] + [calendar.next_opening_day(ANNA.branch, d) for d in others])
         assert sorted(loan.due_on for loan in anna.loans) == expected
+        assert len([loan for loan in anna.loans if loan.due_on < demo.today]) == 1
         # The banner prints the real due dates, moved or not.
         assert f"[due {', '.join(day.isoformat() for day in sorted(expected))}]" in demo.banner()
-        assert [t - demo.today for t in wanted] == [timedelta(-1), timedelta(0), timedelta(3)]
+    finally:
+        await library.store.close()
+
+
+async def test_the_cycles_are_recorded_as_run_until_yesterday(tmp_path: Path) -> None:
+    demo, library = await _built(tmp_path, WEDNESDAY)
+    try:
+        for cycle in CYCLES:
+            assert await last_run(library, cycle) == demo.today - timedelta(days=1)
     finally:
         await library.store.close()
 

@@ -1,7 +1,110 @@
 // The demo's chat page: a patron's private chat with the bot and the staff forum group, side by
 // side. Everything goes through the sandbox's control API (/_sandbox/...), as a Telegram client
 // would: the page never calls the bot or the store. Plain JavaScript, no build step.
+// The page's own words are in Italian, as the patrons' and the librarians' are, with a switch to
+// English (remembered in the browser, or ?lang=en); the bot speaks each patron's language.
 "use strict";
+
+const LABELS = {
+  it: {
+    subtitle: "demo: il bot senza Telegram",
+    clock_today: "Oggi nella demo:",
+    plus1: "+1 giorno",
+    plus3: "+3 giorni",
+    clock_run_as: "oppure al",
+    clock_run: "Vai",
+    clock_title: "Esegue gli avvisi giornalieri del bot (promemoria di scadenza, ritardi,"
+      + " prenotazioni pronte) per ogni giorno fino a quello scelto",
+    clock_running: (day) => `avvisi del ${day} in corso…`,
+    clock_done: (r, span) => `avvisi ${span}: ${r.queued} in coda, ${r.sent} inviati`
+      + (r.undeliverable ? `, ${r.undeliverable} non recapitati (tessera non collegata)` : ""),
+    clock_nothing: (day) => `gli avvisi fino al ${day} sono già stati eseguiti: nulla di nuovo`,
+    span_one: (a) => `del ${a}`,
+    span_many: (a, b) => `dal ${a} al ${b}`,
+    later: (n) => (n === 1 ? "+1 giorno" : `+${n} giorni`),
+    language_switch: "English",
+    patron_title: "Chat dell'utente con il bot",
+    patron_hint: (p, story) => `Sei <b>${p.name}</b> su Telegram. Tessera <b>${p.card}</b>,`
+      + ` PIN <b>${p.pin}</b> (${p.category}): ${story}.`,
+    category: { adult: "adulto", child: "ragazzi", institution: "ente" },
+    patron_placeholder: (bot) => `Scrivi al bot: un titolo, /start, /loans… o @${bot} titolo`,
+    patron_empty: "Nessun messaggio. Scrivi /start per cominciare: il bot chiede la lingua"
+      + " e offre di collegare la tessera.",
+    staff_title: "Gruppo dello staff",
+    staff_hint: (name) => `Sei <b>${name}</b>, bibliotecaria nel gruppo forum dello staff:`
+      + " ogni conversazione con un utente ha il suo argomento.",
+    staff_placeholder_topic: "Rispondi in questo argomento",
+    staff_placeholder_general: "Scrivi nel gruppo",
+    staff_empty: "Nessun messaggio qui. Quando un utente chiede un bibliotecario (/librarian)"
+      + " o prenota un appuntamento, il bot apre un argomento in questo gruppo.",
+    general: "Generale",
+    send: "Invia",
+    edited: "modificato",
+    no_results: "Nessun risultato",
+    refused: "il sandbox ha rifiutato l'azione",
+    topic_created: (name) => `Argomento «${name}» creato`,
+    topic_closed: "Argomento chiuso",
+    topic_reopened: "Argomento riaperto",
+    topic_edited: (name) => `Argomento rinominato «${name}»`,
+    pinned: "Messaggio fissato",
+    new_members: "Nuovi membri",
+  },
+  en: {
+    subtitle: "demo: the bot without Telegram",
+    clock_today: "Today in the demo:",
+    plus1: "+1 day",
+    plus3: "+3 days",
+    clock_run_as: "or on",
+    clock_run: "Go",
+    clock_title: "Runs the bot's daily notices (due-date reminders, overdue notices, holds"
+      + " ready) for every day up to the one chosen",
+    clock_running: (day) => `running the notices of ${day}…`,
+    clock_done: (r, span) => `notices ${span}: ${r.queued} queued, ${r.sent} sent`
+      + (r.undeliverable ? `, ${r.undeliverable} undeliverable (card not linked)` : ""),
+    clock_nothing: (day) => `the notices up to ${day} have already run: nothing new`,
+    span_one: (a) => `of ${a}`,
+    span_many: (a, b) => `from ${a} to ${b}`,
+    later: (n) => (n === 1 ? "+1 day" : `+${n} days`),
+    language_switch: "Italiano",
+    patron_title: "Patron's chat with the bot",
+    patron_hint: (p, story) => `You are <b>${p.name}</b> on Telegram. Card <b>${p.card}</b>,`
+      + ` PIN <b>${p.pin}</b> (${p.category}): ${story}.`,
+    category: { adult: "adult", child: "child", institution: "institution" },
+    patron_placeholder: (bot) => `Write to the bot: a title, /start, /loans… or @${bot} title`,
+    patron_empty: "No messages. Send /start to begin: the bot asks for the language and"
+      + " offers to link the card.",
+    staff_title: "Staff group",
+    staff_hint: (name) => `You are <b>${name}</b>, a librarian in the staff forum group:`
+      + " each conversation with a patron has its own topic.",
+    staff_placeholder_topic: "Answer in this topic",
+    staff_placeholder_general: "Write in the group",
+    staff_empty: "No messages here. When a patron asks for a librarian (/librarian) or books"
+      + " an appointment, the bot opens a topic in this group.",
+    general: "General",
+    send: "Send",
+    edited: "edited",
+    no_results: "No results",
+    refused: "the sandbox refused that",
+    topic_created: (name) => `Topic “${name}” created`,
+    topic_closed: "Topic closed",
+    topic_reopened: "Topic reopened",
+    topic_edited: (name) => `Topic renamed “${name}”`,
+    pinned: "Message pinned",
+    new_members: "New members",
+  },
+};
+const LANGUAGE_KEY = "bibliobot-demo-language";
+
+function chosenLanguage() {
+  const asked = new URLSearchParams(location.search).get("lang");
+  let stored = null;
+  try { stored = localStorage.getItem(LANGUAGE_KEY); } catch (error) { /* private mode */ }
+  const language = asked || stored || "it";
+  return LABELS[language] ? language : "it";
+}
+
+let language = chosenLanguage();
+let L = LABELS[language];
 
 const page = {
   info: null,
@@ -10,6 +113,8 @@ const page = {
   topics: [],
   seen: {},              // messages seen per chat/topic key, for the unread badges
   lastSeq: 0,
+  clockDay: null,        // the day the clock was last moved to (the demo's "today")
+  seenReady: false,      // the topics' counts at load are taken as read
   pendingInline: null,   // the inline query whose results we wait for
   refreshTimer: null,
 };
@@ -31,7 +136,7 @@ async function act(name, args) {
   });
   const body = await response.json();
   if (!body.ok) {
-    toast(body.error || "the sandbox refused that");
+    toast(body.error || L.refused);
     throw new Error(body.error);
   }
   return body.result;
@@ -101,12 +206,12 @@ function entitiesToHtml(text, entities) {
 // -- messages --------------------------------------------------------------------------------
 
 const SERVICE_KEYS = {
-  forum_topic_created: (m) => `Topic “${m.forum_topic_created.name}” created`,
-  forum_topic_closed: () => "Topic closed",
-  forum_topic_reopened: () => "Topic reopened",
-  forum_topic_edited: (m) => `Topic renamed “${m.forum_topic_edited.name || ""}”`,
-  pinned_message: () => "Message pinned",
-  new_chat_members: () => "New members",
+  forum_topic_created: (m) => L.topic_created(m.forum_topic_created.name),
+  forum_topic_closed: () => L.topic_closed,
+  forum_topic_reopened: () => L.topic_reopened,
+  forum_topic_edited: (m) => L.topic_edited(m.forum_topic_edited.name || ""),
+  pinned_message: () => L.pinned,
+  new_chat_members: () => L.new_members,
 };
 
 function fileLink(entry, message) {
@@ -154,23 +259,35 @@ function messageHtml(entry, ownId, showSender) {
     ? `<div class="who">${escapeHtml(m.from.first_name + (m.from.last_name ? " " + m.from.last_name : ""))}</div>`
     : "";
   const via = m.via_bot ? `<div class="who">via @${escapeHtml(m.via_bot.username)}</div>` : "";
-  const time = new Date(m.date * 1000).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  const edited = entry.edit_count ? "edited " : "";
+  const time = new Date(m.date * 1000).toLocaleTimeString(language, {
+    hour: "2-digit", minute: "2-digit",
+  });
+  const edited = entry.edit_count ? `${L.edited} ` : "";
   return `<div class="msg${mine ? " mine" : ""}" data-message-id="${m.message_id}">`
     + who + via + fileLink(entry, m) + entitiesToHtml(text, entities)
     + keyboardHtml(m) + `<div class="meta">${edited}${time}</div></div>`;
 }
 
-function renderInto(container, entries, ownId, showSender) {
-  const html = entries.map((e) => messageHtml(e, ownId, showSender)).join("");
+function renderInto(container, entries, ownId, showSender, empty) {
+  const html = entries.length
+    ? entries.map((e) => messageHtml(e, ownId, showSender)).join("")
+    : `<p class="empty">${escapeHtml(empty)}</p>`;
   if (container.dataset.html === html) return;
-  const atBottom = container.scrollHeight - container.scrollTop - container.clientHeight < 40;
   container.innerHTML = html;
   container.dataset.html = html;
-  if (atBottom || !container.dataset.scrolled) {
-    container.scrollTop = container.scrollHeight;
-    container.dataset.scrolled = "1";
-  }
+  // Follow the conversation unless the reader scrolled up to read something older (the pane
+  // can also shrink under her, e.g. when the header grows: that is not scrolling up).
+  if (container.dataset.follow !== "no") container.scrollTop = container.scrollHeight;
+}
+
+function followScrolling(container) {
+  container.addEventListener("scroll", () => {
+    const atBottom = container.scrollHeight - container.scrollTop - container.clientHeight < 40;
+    container.dataset.follow = atBottom ? "yes" : "no";
+  });
+  new ResizeObserver(() => {
+    if (container.dataset.follow !== "no") container.scrollTop = container.scrollHeight;
+  }).observe(container);
 }
 
 // -- the patron's chat ----------------------------------------------------------------------
@@ -183,13 +300,23 @@ function renderPatronTabs() {
     button.type = "button";
     button.textContent = `${patron.name} · ${patron.card}`;
     button.className = patron === page.patron ? "active" : "";
-    button.addEventListener("click", () => { page.patron = patron; renderPatronTabs(); refresh(); });
+    button.addEventListener("click", () => {
+      page.patron = patron;
+      $("patron-messages").dataset.follow = "yes";
+      renderPatronTabs();
+      refresh();
+    });
     tabs.appendChild(button);
   }
   const p = page.patron;
-  $("patron-card").innerHTML = `You are <b>${escapeHtml(p.name)}</b> on Telegram. Card `
-    + `<b>${escapeHtml(p.card)}</b>, PIN <b>${escapeHtml(p.pin)}</b> (${escapeHtml(p.category)}): `
-    + escapeHtml(p.story) + ".";
+  const shown = {
+    name: escapeHtml(p.name),
+    card: escapeHtml(p.card),
+    pin: escapeHtml(p.pin),
+    category: escapeHtml(L.category[p.category] || p.category),
+  };
+  const story = language === "it" && p.story_it ? p.story_it : p.story;
+  $("patron-card").innerHTML = L.patron_hint(shown, escapeHtml(story));
   $("inline-results").hidden = true;
 }
 
@@ -217,7 +344,7 @@ function renderReplyKeyboard(entries) {
 async function refreshPatron() {
   const p = page.patron;
   const entries = await getJson(`/_sandbox/chats/${p.user_id}/transcript`).catch(() => []);
-  renderInto($("patron-messages"), entries, p.user_id, false);
+  renderInto($("patron-messages"), entries, p.user_id, false, L.patron_empty);
   renderReplyKeyboard(entries);
 }
 
@@ -248,7 +375,7 @@ function showInline(id, answer) {
     ? results.map((r) => `<button type="button" data-result="${escapeHtml(r.id)}">`
       + `<b>${escapeHtml(r.title || r.id)}</b><div class="desc">${escapeHtml(r.description || "")}</div>`
       + "</button>").join("")
-    : '<div class="hint" style="padding:8px 12px">No results</div>';
+    : `<div class="hint" style="padding:8px 12px">${escapeHtml(L.no_results)}</div>`;
   box.hidden = false;
 }
 
@@ -267,14 +394,21 @@ async function refreshStaff() {
   const counts = {};
   for (const e of entries) counts[topicKey(e.thread_id)] = (counts[topicKey(e.thread_id)] || 0) + 1;
   const visible = entries.filter((e) => (e.thread_id ?? null) === page.topic);
+  if (!page.seenReady) {
+    // What was there when the page opened is not news: only later messages get a badge.
+    Object.assign(page.seen, counts);
+    page.seenReady = true;
+  }
   page.seen[topicKey(page.topic)] = counts[topicKey(page.topic)] || 0;
   renderTopicTabs(counts);
-  renderInto($("staff-messages"), visible, staff.user_id, true);
+  renderInto($("staff-messages"), visible, staff.user_id, true, L.staff_empty);
+  $("staff-input").placeholder = page.topic === null
+    ? L.staff_placeholder_general : L.staff_placeholder_topic;
 }
 
 function renderTopicTabs(counts) {
   const tabs = $("topic-tabs");
-  const all = [{ message_thread_id: null, name: "General" }, ...page.topics];
+  const all = [{ message_thread_id: null, name: L.general }, ...page.topics];
   tabs.innerHTML = "";
   for (const topic of all) {
     const id = topic.message_thread_id;
@@ -285,7 +419,11 @@ function renderTopicTabs(counts) {
     const unread = (counts[topicKey(id)] || 0) - (page.seen[topicKey(id)] || 0);
     button.innerHTML = escapeHtml((topic.closed ? "🔒 " : "") + topic.name)
       + (unread > 0 && id !== page.topic ? `<span class="badge">${unread}</span>` : "");
-    button.addEventListener("click", () => { page.topic = id; refresh(); });
+    button.addEventListener("click", () => {
+      page.topic = id;
+      $("staff-messages").dataset.follow = "yes";
+      refresh();
+    });
     tabs.appendChild(button);
   }
 }
@@ -298,16 +436,57 @@ function shiftDays(iso, days) {
   return d.toISOString().slice(0, 10);
 }
 
+function longDate(iso) {
+  return new Date(iso + "T12:00:00Z").toLocaleDateString(language, {
+    weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: "UTC",
+  });
+}
+
+function shortDate(iso) {
+  return new Date(iso + "T12:00:00Z").toLocaleDateString(language, {
+    day: "numeric", month: "short", timeZone: "UTC",
+  });
+}
+
+function daysBetween(from, to) {
+  return Math.round((Date.parse(to) - Date.parse(from)) / 86400000);
+}
+
+function renderClock() {
+  const day = page.clockDay;
+  const ahead = daysBetween(page.info.today, day);
+  $("today").textContent = longDate(day) + (ahead > 0 ? ` (${L.later(ahead)})` : "");
+  $("today").dataset.day = day;
+  $("clock-date").value = shiftDays(day, 1);
+  $("clock").title = L.clock_title;
+}
+
+function clockSummary(result) {
+  const days = result.days || [];
+  if (!days.length) return L.clock_nothing(shortDate(result.date));
+  const span = days.length === 1
+    ? L.span_one(shortDate(days[0]))
+    : L.span_many(shortDate(days[0]), shortDate(days[days.length - 1]));
+  return L.clock_done(result, span);
+}
+
 async function runClock(day) {
-  $("clock-date").value = day;
-  $("clock-status").textContent = `running the cycles as on ${day}…`;
+  if (!day) return;
+  $("clock-status").textContent = L.clock_running(shortDate(day));
   const response = await fetch("/demo/clock", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ date: day }),
   });
   const body = await response.json();
-  $("clock-status").textContent = body.ok ? (body.result.summary || "done") : body.error;
+  if (!body.ok) {
+    $("clock-status").textContent = body.error;
+    return;
+  }
+  if (day > page.clockDay) page.clockDay = day;
+  renderClock();
+  $("clock-status").textContent = clockSummary(body.result);
+  $("clock-status").title = $("clock-status").textContent;
 }
 
 // -- wiring ---------------------------------------------------------------------------------
@@ -394,18 +573,43 @@ function onClick(event) {
   }
 }
 
+function applyLanguage() {
+  document.documentElement.lang = language;
+  for (const element of document.querySelectorAll("[data-i18n]")) {
+    const text = L[element.dataset.i18n];
+    if (typeof text === "string") element.textContent = text;
+  }
+  const other = language === "it" ? "en" : "it";
+  $("language").textContent = L.language_switch;
+  $("language").lang = other;
+  $("patron-input").placeholder = L.patron_placeholder(page.info.bot.username);
+  $("staff-hint").innerHTML = L.staff_hint(escapeHtml(page.info.staff.name));
+  renderPatronTabs();
+  if (page.info.clock) renderClock();
+}
+
+function switchLanguage() {
+  language = language === "it" ? "en" : "it";
+  L = LABELS[language];
+  try { localStorage.setItem(LANGUAGE_KEY, language); } catch (error) { /* private mode */ }
+  $("clock-status").textContent = "";
+  for (const box of document.querySelectorAll(".messages")) delete box.dataset.html;
+  applyLanguage();
+  refresh();
+}
+
 async function start() {
   page.info = await getJson("/demo/info");
   page.patron = page.info.patrons[0];
-  $("staff-name").textContent = page.info.staff.name;
-  $("today").textContent = page.info.today;
+  page.clockDay = page.info.clock_day || page.info.today;
   if (page.info.clock) {
     $("clock").hidden = false;
-    $("clock-date").value = shiftDays(page.info.today, 3);
-    $("clock-plus1").addEventListener("click", () => runClock(shiftDays(page.info.today, 1)));
-    $("clock-plus3").addEventListener("click", () => runClock(shiftDays(page.info.today, 3)));
+    $("clock-plus1").addEventListener("click", () => runClock(shiftDays(page.clockDay, 1)));
+    $("clock-plus3").addEventListener("click", () => runClock(shiftDays(page.clockDay, 3)));
     $("clock-run").addEventListener("click", () => runClock($("clock-date").value));
   }
+  $("language").addEventListener("click", switchLanguage);
+  for (const box of document.querySelectorAll(".messages")) followScrolling(box);
   document.body.addEventListener("click", onClick);
   $("patron-form").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -424,7 +628,7 @@ async function start() {
     if (page.topic !== null) args.thread_id = page.topic;
     act("send_text", args);
   });
-  renderPatronTabs();
+  applyLanguage();
   const state = await getJson("/_sandbox/state");
   page.lastSeq = state.last_seq;
   await refresh();

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ import pytest
 
 from bot.catalog.model import MaterialType, RecordData
 from bot.circulation import PatronCategory, load_policy
+from bot.demo.library import BRANCHES, WEEK
 from bot.services import patrons
 from bot.services.context import Library
 from db import calendar as calendar_repo
@@ -26,20 +27,8 @@ from db.items import add_item
 from db.store import Store
 
 ROME = ZoneInfo("Europe/Rome")
-CBNEM_BRANCHES = {
-    "COL": "Cologno Monzese",
-    "BRU": "Brugherio",
-    "BUS": "Bussero",
-    "CAR": "Carugate",
-    "CAS": "Cassina de' Pecchi",
-    "CER": "Cernusco sul Naviglio",
-    "VIM": "Vimodrone",
-}
-WEEK = [
-    *[(day, time(9), time(12, 30)) for day in range(5)],
-    *[(day, time(14, 30), time(19)) for day in range(5)],
-    (5, time(9), time(12, 30)),
-]
+# The consortium's seven libraries and their week: the demo's, defined once (bot/demo/library.py).
+CBNEM_BRANCHES = BRANCHES
 
 
 def at(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
