@@ -272,8 +272,23 @@ async def load(conn: aiosqlite.Connection, config: RemindersSettings) -> Timing:
     base = defaults(config)
     if not isinstance(stored, dict):
         return base
-    good: dict[str, Any] = {}
+    readable: dict[str, Any] = {}
     for key, value in stored.items():
+        try:
+            apply(base, {key: value})
+        except (ValueError, TypeError):
+            continue
+        readable[key] = value
+    try:
+        # The usual case: the values were stored together by :func:`change`, which checked
+        # them together (quiet hours until 09:30 with every cycle at 10:00).
+        whole = apply(base, readable)
+        check(whole)
+        return whole
+    except TimingError:
+        pass
+    good: dict[str, Any] = {}
+    for key, value in readable.items():
         try:
             candidate = apply(base, {**good, key: value})
             check(candidate)

@@ -186,3 +186,19 @@ async def test_unlinked_patrons_are_not_queued_anything(cbnem: World) -> None:
     loan_id = await lend(cbnem, "U1", "Nessuno", "B1", at(2026, 3, 2))
     due = await due_of(cbnem, loan_id)
     assert (await run_cycle(cbnem.library, "all", at=local(due))).notices == []
+
+
+async def test_values_set_together_are_read_together(cbnem: World) -> None:
+    """Quiet hours until 09:30 are only valid with every cycle after them: stored together,
+    they are read together, whatever order the store keeps them in."""
+    await set_timing(
+        cbnem,
+        quiet_hours="21:00-09:30",
+        reminders_hour="10:00",
+        overdue_hour="10:00",
+        holds_hour="10:00",
+    )
+    current = await timing.load_for(cbnem.library)
+    assert current.as_text()["quiet_hours"] == "21:00-09:30"
+    assert current.cycle_hour("holds") == time(10, 0)
+    assert current.overridden == {"quiet_hours", "reminders_hour", "overdue_hour", "holds_hour"}
