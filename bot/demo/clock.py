@@ -35,7 +35,10 @@ def clock_for(app: BotApplication) -> ClockJump:
         days = sorted({report.day for report in reports})
         # After the quiet hours, if the last cycle's hour falls inside them.
         sending_at = next_allowed(at, timing.quiet, library.zone)
-        sent = await drain_once(app.bot, library.store, sending_at)
+        # Beside the bot's own dispatcher: one pacer, so that both keep Telegram's limits.
+        running = app.bot_data.dispatcher
+        pacer = running.pacer if running is not None else None
+        sent = await drain_once(app.bot, library.store, sending_at, pacer=pacer)
         span = f"{days[0]}" if len(days) == 1 else f"{days[0]} to {days[-1]}" if days else ""
         summary = (
             f"cycles run for {span}: {queued} notice(s) queued, {sent.sent} sent"
