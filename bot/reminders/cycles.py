@@ -137,7 +137,15 @@ async def run_cycle(
     try:
         async with library.moment(at) as moment:
             timing = await timing_mod.load(moment.conn, library.reminders)
-            run = Run(moment.conn, timing, library.zone.key, moment.today, at, real_now)
+            run = Run(
+                moment.conn,
+                timing,
+                library.zone.key,
+                moment.today,
+                at,
+                real_now,
+                languages=library.languages,
+            )
             if chosen == "reminders":
                 await _reminders(run, report)
             elif chosen == "overdue":
