@@ -150,3 +150,17 @@ def test_a_placed_notice_is_never_quiet_never_late_and_never_in_the_past(
     assert not NIGHT.contains(placed.astimezone(ROME).time().replace(tzinfo=None))
     assert placed < deadline
     assert placed >= min(intended, now) or placed > now
+
+
+def test_the_quiet_hours_refusal_names_the_cycle_in_the_readers_language() -> None:
+    from bot.i18n import translator
+
+    base = timing.defaults(RemindersSettings())
+    with pytest.raises(timing.TimingError) as raised:
+        timing.check(timing.apply(base, {"quiet_hours": ["08:00", "10:00"]}))
+    italian = raised.value.text(translator("it"))
+    assert italian.startswith("Il giro «promemoria di scadenza» partirebbe alle 09:00")
+    assert "reminders" not in italian
+    english = raised.value.text(translator("en"))
+    assert english.startswith("The cycle of the due-date reminders would run at 09:00")
+    assert raised.value.english == english
