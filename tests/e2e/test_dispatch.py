@@ -16,7 +16,7 @@ import pytest
 from bot.app import build_application
 from bot.handlers.context import BotApplication
 from bot.reminders import timing
-from bot.reminders.dispatch_job import nudge
+from bot.reminders.dispatch_job import JOB_NAME, nudge
 from bot.reminders.outgoing import OutgoingMessage
 from bot.sandbox import run_emulator
 from bot.sandbox.emulator import Emulator
@@ -221,3 +221,21 @@ async def test_only_scheduled_notices_wait_out_the_quiet_hours(every_second: Run
     morning = from_db(str(row[1])).astimezone(library.zone)
     assert morning.strftime("%H:%M") == hhmm(timedelta(hours=1))
     assert timedelta(minutes=55) < morning - local <= timedelta(hours=1)
+
+
+async def test_the_interval_is_the_configured_one(hourly: Running) -> None:
+    """With ``dispatch_interval_seconds = 3600`` a notice queued by another process waits for
+    the next tick (nothing polls behind the interval's back); the tick sends it."""
+    emu = hourly.emulator
+    (anna,) = await add_patrons(hourly.store, 1, emulator=emu)
+    await emu.wait_for_calls("setMyCommands")  # started; the tick at start found nothing
+    assert hourly.app.job_queue is not None
+    (job,) = hourly.app.job_queue.get_jobs_by_name(JOB_NAME)
+    assert job.job.trigger.interval == timedelta(hours=1)
+    async with await Store.open(hourly.path) as other_process:
+        await queue_one(other_process, anna.id, OutgoingMessage(text="Al prossimo giro"), key="k")
+    await asyncio.sleep(2.0)
+    assert emu.bot_messages(anna.user_id) == []
+    await job.run(hourly.app)  # the next tick, an hour early
+    (sent,) = await emu.wait_for_bot_messages(anna.user_id, within=2.0)
+    assert sent.text == "Al prossimo giro"

@@ -36,6 +36,16 @@ def outbox_count(tmp_path: Path) -> int:
         return int(conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
 
 
+def never_tried(tmp_path: Path) -> bool:
+    """No row was ever claimed or sent (a command never talks to Telegram)."""
+    with sqlite3.connect(tmp_path / "desk.sqlite3") as conn:
+        rows = conn.execute("SELECT state, attempts, sent_at FROM outbox").fetchall()
+    return all(
+        state in ("pending", "expired") and not attempts and not sent
+        for state, attempts, sent in rows
+    )
+
+
 def test_cycle_run_previews_then_queues_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -52,6 +62,9 @@ def test_cycle_run_previews_then_queues_once(
     assert desk.ok("cycle", "run", "reminders", "--at", at)["queued"] == 1
     assert desk.ok("cycle", "run", "all", "--at", at)["queued"] == 0
     assert outbox_count(tmp_path) == 1
+    # The command only queues (this one, decided for a day long past, is recorded expired
+    # at once): the running bot sends, and counts Telegram's limits.
+    assert never_tried(tmp_path)
     text = desk.run("cycle", "run", "overdue", "--at", f"{due + timedelta(days=1)}T09:00")
     assert text.returncode == 0
     assert "overdue for" in text.stdout
