@@ -123,17 +123,18 @@ async def run_cycle(
     """One pass of ``cycle`` deciding as at ``at`` (the cycle's day and hour); ``real_now`` is
     when it actually runs (later during a catch-up: notices past their age are expired)."""
     real_now = real_now or at
+    shown = at.astimezone(library.zone)  # the report (``cycle run --json``): library time
     if cycle == "all":
         total: CycleReport | None = None
         for name in timing_mod.CYCLES:
             part = await run_cycle(library, name, at=at, real_now=real_now, dry_run=dry_run)
             if total is None:
-                total = CycleReport("all", at, part.day, dry_run)
+                total = CycleReport("all", shown, part.day, dry_run)
             total.merge(part)
         assert total is not None
         return total
     chosen: CycleName = cycle
-    report = CycleReport(chosen, at, at.astimezone(library.zone).date(), dry_run)
+    report = CycleReport(chosen, shown, shown.date(), dry_run)
     try:
         async with library.moment(at) as moment:
             timing = await timing_mod.load(moment.conn, library.reminders)

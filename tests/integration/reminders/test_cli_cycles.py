@@ -54,7 +54,7 @@ def test_cycle_run_previews_then_queues_once(
     preview = desk.ok("cycle", "run", "reminders", "--at", at, "--dry-run")
     assert preview["cycle"] == "reminders"
     assert preview["queued"] == 0
-    assert preview["at"].startswith(str(due - timedelta(days=3)))
+    assert preview["at"].startswith(f"{due - timedelta(days=3)}T09:00:00+0")  # library time
     (notice,) = preview["notices"]
     assert (notice["card"], notice["kind"]) == ("1001", "due_reminder")
     assert [item["barcode"] for item in notice["items"]] == ["BRU001"]
