@@ -51,6 +51,7 @@ class NoticeReport:
     items: list[dict[str, object]]
     outbox_id: int | None
     expired: bool
+    text: str = ""
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -58,6 +59,7 @@ class NoticeReport:
             "kind": self.kind,
             "items": self.items,
             "expired": self.expired,
+            "text": self.text,
         }
 
 
@@ -88,7 +90,9 @@ class CycleReport:
 
         def add(queued: Queued) -> None:
             self.notices.append(
-                NoticeReport(recipient.card, kind, items, queued.outbox_id, queued.expired)
+                NoticeReport(
+                    recipient.card, kind, items, queued.outbox_id, queued.expired, queued.text
+                )
             )
 
         return add

@@ -45,6 +45,7 @@ def translator_for(language: str, zone_key: str, languages: Languages | None = N
 class Queued:
     outbox_id: int | None  # None: the same digest was already queued (a rerun)
     expired: bool
+    text: str = ""  # the message as it will be sent (a dry run's preview shows it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,5 +138,6 @@ async def flush(run: Run) -> int:
     await notices.note_many(run.conn, ledger)
     for item in pending:
         if item.done is not None:
-            item.done(Queued(ids[item.notice.dedupe_key], item.expired))
+            text = str(item.notice.payload.get("text", ""))
+            item.done(Queued(ids[item.notice.dedupe_key], item.expired, text))
     return sum(1 for value in ids.values() if value is not None)

@@ -58,6 +58,10 @@ def test_cycle_run_previews_then_queues_once(
     (notice,) = preview["notices"]
     assert (notice["card"], notice["kind"]) == ("1001", "due_reminder")
     assert [item["barcode"] for item in notice["items"]] == ["BRU001"]
+    assert "Daisy Miller" in notice["text"]  # the message as it would be sent
+    shown = desk.run("cycle", "run", "reminders", "--at", at, "--dry-run")
+    assert "would queue 1 notice(s)" in shown.stdout
+    assert "    📅 Promemoria: 1 prestito sta per scadere" in shown.stdout  # her language
     assert outbox_count(tmp_path) == 0  # a dry run writes nothing
     assert desk.ok("cycle", "run", "reminders", "--at", at)["queued"] == 1
     assert desk.ok("cycle", "run", "all", "--at", at)["queued"] == 0
