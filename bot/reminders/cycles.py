@@ -347,16 +347,11 @@ async def _holds(moment: Moment, run: Run, report: CycleReport) -> None:
     with pickup.deferred():  # the holds made ready here go into this cycle's digest
         await holds_service.receive_transits_in(moment)
         await holds_service.expire_pickups_in(moment)
-    ready = await notices.ready_holds_untold(run.conn)
-    ending: list[HoldNotice] = []
-    if run.timing.hold_reminder_days > 0:
-        last = run.today + timedelta(days=run.timing.hold_reminder_days)
-        told_now = {hold.hold_id for hold in ready}
-        ending = [
-            hold
-            for hold in await notices.ready_holds_ending(run.conn, run.today, last)
-            if hold.hold_id not in told_now
-        ]
+    days = run.timing.hold_reminder_days
+    last = run.today + timedelta(days=days) if days > 0 else None
+    to_tell = await notices.ready_holds_to_tell(run.conn, run.today, last)
+    ready = [hold for hold in to_tell if hold.level == "ready"]
+    ending = [hold for hold in to_tell if hold.level == "last_call"]
     since = run.at - timedelta(days=run.timing.max_notice_age_days)
     missed = await notices.expired_holds_untold(run.conn, since, run.at)
     by_patron: dict[int, tuple[Recipient, list[HoldNotice]]] = {}
