@@ -13,7 +13,11 @@ made ready before today was already announced (its ledger entry exists). Holds: 
 wait. Each cycle is run once, for real (outbox rows and ledger entries written), on a fresh
 copy of the built file, and timed against the floor: one hand-written SQL pass selecting the
 same rows (the loans due on the cycle's days with their patron and title; the ready holds and
-those ending) on a plain sqlite3 connection.
+those ending) on a plain sqlite3 connection (both selections timed three times, in turns, the
+best of each counting; the cycle itself runs once: it writes). Then the first ``--dispatch``
+digests the reminders cycle queued (3,000 by default) are sent to the project's Bot API
+emulator by the dispatcher in a process of its own, as ``bench/dispatch.py`` sends its notices:
+the rate at the emulator against Telegram's ceiling of 30 messages a second.
 """
 
 from __future__ import annotations
@@ -33,8 +37,11 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.dispatch import drain_measured
 from bot.circulation import load_policy
 from bot.reminders.cycles import run_cycle
+from bot.sandbox import run_emulator
+from bot.sandbox.emulator import Emulator
 from bot.services.context import Library
 from db import notices
 from db.store import CACHE_KIB, MMAP_BYTES, Store
@@ -44,6 +51,7 @@ ROME = ZoneInfo("Europe/Rome")
 TODAY = date(2026, 11, 18)  # a Wednesday
 STAMP = "2026-01-01T00:00:00.000000Z"
 BRANCHES = ("COL", "BRU", "BUS", "CAR", "CAS", "CER", "VIM")
+REPEAT = 3  # the selections are timed this many times each; the best counts
 
 
 def stamp(day: date) -> str:
@@ -205,13 +213,17 @@ def floor(path: Path, cycle: str) -> tuple[float, int]:
             days,
         ).fetchall()
     else:
+        # The ready holds whose patron was not told yet (none, in the steady state: finding
+        # that out is the same ledger check the cycle makes) and those whose last pickup day
+        # is today or tomorrow.
         rows = conn.execute(
             "SELECT p.id, p.card, p.language, h.id, r.title, b.code, h.expires_on"
             " FROM holds h JOIN patrons p ON p.id = h.patron_id"
             " JOIN telegram_links tl ON tl.patron_id = p.id"
             " JOIN records r ON r.id = h.record_id JOIN branches b ON b.id = h.pickup_branch_id"
-            " WHERE h.state = 'ready' AND h.expires_on >= ? AND h.expires_on <= ?"
-            " AND h.ready_on < ? ORDER BY p.id",
+            " WHERE h.state = 'ready' AND (NOT EXISTS (SELECT 1 FROM notice_ledger n"
+            "   WHERE n.kind = 'hold_ready' AND n.subject = 'hold:' || h.id AND n.level = 'ready')"
+            " OR (h.expires_on >= ? AND h.expires_on <= ? AND h.ready_on < ?)) ORDER BY p.id",
             (TODAY.isoformat(), (TODAY + timedelta(days=1)).isoformat(), TODAY.isoformat()),
         ).fetchall()
     elapsed = time.perf_counter() - started
@@ -239,28 +251,67 @@ async def selection(store: Store, cycle: str) -> tuple[float, int]:
         wanted = [(TODAY - timedelta(days=n), level) for n, level in levels]
         rows = len(await notices.loans_due_on(conn, "overdue", wanted, due_reminders_only=False))
     else:
-        ready = await notices.ready_holds_untold(conn)
-        ending = await notices.ready_holds_ending(conn, TODAY, TODAY + timedelta(days=1))
-        rows = len(ready) + len(ending)
+        rows = len(await notices.ready_holds_to_tell(conn, TODAY, TODAY + timedelta(days=1)))
     return time.perf_counter() - started, rows
 
 
-async def measure(path: Path, cycle: str) -> dict[str, object]:
+async def dispatch_sample(work: Path, count: int) -> dict[str, object]:
+    """Send the first ``count`` digests the cycle queued (real ones: HTML, renew buttons, in
+    each patron's language) to the emulator, by the dispatcher in a process of its own, as
+    ``bench/dispatch.py`` does; the rest of the outbox is set aside."""
+    conn = sqlite3.connect(work)
+    with conn:
+        chosen = conn.execute(
+            "SELECT o.id, tl.telegram_user_id FROM outbox o"
+            " JOIN telegram_links tl ON tl.patron_id = o.patron_id"
+            " WHERE o.state = 'pending' ORDER BY o.id LIMIT ?",
+            (count,),
+        ).fetchall()
+        conn.execute(
+            "UPDATE outbox SET state = 'expired', last_error = 'bench: not in the sample'"
+            " WHERE state = 'pending' AND id > ?",
+            (chosen[-1][0],),
+        )
+        # Due now whatever today's date is (the cycle ran as on TODAY at 09:30).
+        conn.execute(
+            "UPDATE outbox SET not_before = '2020-01-01T00:00:00.000000Z', expires_at = NULL"
+            " WHERE state = 'pending'"
+        )
+    conn.close()
+    async with run_emulator(Emulator()) as sandbox:
+        for _, user_id in chosen:
+            sandbox.emulator.add_user(f"Patron {user_id}", user_id=user_id, started=True)
+        print(f"  sending {len(chosen):,} of the reminders' digests ...", file=sys.stderr)
+        result = await drain_measured(work, sandbox)
+    result["notices"] = len(chosen)
+    return result
+
+
+async def measure(path: Path, cycle: str, dispatch: int = 0) -> dict[str, object]:
     work = path.with_name(f"{path.stem}-{cycle}.sqlite3")
     _remove(work)
     shutil.copyfile(path, work)
-    floor_seconds, floor_rows = floor(work, cycle)
     hour = 8 if cycle == "holds" else 9
     at = datetime(TODAY.year, TODAY.month, TODAY.day, hour, 30, tzinfo=ROME).astimezone(UTC)
     async with await Store.open(work) as store:
         library = Library(store, load_policy("cbnem"), ROME)
-        selection_seconds, selected = await selection(store, cycle)
+        # Best of three, taken in turns, so that neither pays alone for a cold page cache
+        # (the file was just copied) or for a moment the machine was busy elsewhere.
+        floors, selections = [], []
+        for _ in range(REPEAT):
+            floors.append(floor(work, cycle))
+            selections.append(await selection(store, cycle))
+        floor_seconds, floor_rows = min(floors)
+        selection_seconds, selected = min(selections)
         started = time.perf_counter()
         report = await run_cycle(library, cycle, at=at)  # type: ignore[arg-type]
         seconds = time.perf_counter() - started
+    sent = await dispatch_sample(work, dispatch) if dispatch and report.queued else None
     _remove(work)
     items = sum(len(notice.items) for notice in report.notices)
+    extra: dict[str, object] = {} if sent is None else {"dispatch": sent}
     return {
+        **extra,
         "cycle": cycle,
         "seconds": round(seconds, 3),
         "notices_queued": report.queued,
@@ -282,6 +333,12 @@ async def main() -> None:
     parser.add_argument("--holds", type=int, default=100_000)
     parser.add_argument("--patrons", type=int, default=250_000)
     parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument(
+        "--dispatch",
+        type=int,
+        default=3000,
+        help="send this many of the reminders cycle's digests to the emulator (0: none)",
+    )
     args = parser.parse_args()
     CACHE.mkdir(exist_ok=True)
     path = CACHE / f"cycles-{args.loans}-{args.holds}.sqlite3"
@@ -293,7 +350,7 @@ async def main() -> None:
     results = []
     for cycle in ("reminders", "overdue", "holds"):
         print(f"running {cycle} ...", file=sys.stderr)
-        results.append(await measure(path, cycle))
+        results.append(await measure(path, cycle, args.dispatch if cycle == "reminders" else 0))
     print(
         json.dumps(
             {

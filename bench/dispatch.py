@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 
 from bot.reminders.dispatcher import Dispatcher, DispatchPolicy, standalone_bot  # noqa: E402
 from bot.reminders.pacing import OVERALL_PER_SECOND, SendPacer  # noqa: E402
-from bot.sandbox import run_emulator  # noqa: E402
+from bot.sandbox import RunningEmulator, run_emulator  # noqa: E402
 from bot.sandbox.emulator import Emulator  # noqa: E402
 from db.store import Store  # noqa: E402
 from tests.integration.dispatch.support import T0, add_patrons, queue_notices  # noqa: E402
@@ -102,22 +102,32 @@ async def measure(notices: int, patrons: int) -> dict[str, object]:
                 queued = T0.replace(year=2020)  # long ago: due now
                 await queue_notices(store, people, notices // patrons, now=queued)
             print(f"  queued {notices:,} notices for {patrons:,} patrons", file=sys.stderr)
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                __file__,
-                "--child",
-                str(db),
-                sandbox.bot_api_url,
-                sandbox.token,
-                stdout=asyncio.subprocess.PIPE,
-                cwd=ROOT,
-            )
-            output, _ = await process.communicate()
-            if process.returncode != 0:
-                raise SystemExit(f"the dispatcher process failed ({process.returncode})")
-            result: dict[str, object] = json.loads(output)
-            calls = [c for c in emulator.calls_to("sendMessage") if c.status == 200]
-            violations = len(emulator.violations)
+            result = await drain_measured(db, sandbox)
+    result.update(notices=notices, patrons=patrons)
+    return result
+
+
+async def drain_measured(db: Path, sandbox: RunningEmulator) -> dict[str, object]:
+    """Drain ``db``'s outbox by the dispatcher in a process of its own to ``sandbox``, whose
+    users are the patrons' chats; the rate as the emulator saw the messages arrive. (Also
+    ``bench/cycles.py``'s, on the digests a cycle queued at a million loans.)"""
+    emulator = sandbox.emulator
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        __file__,
+        "--child",
+        str(db),
+        sandbox.bot_api_url,
+        sandbox.token,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=ROOT,
+    )
+    output, _ = await process.communicate()
+    if process.returncode != 0:
+        raise SystemExit(f"the dispatcher process failed ({process.returncode})")
+    result: dict[str, object] = json.loads(output)
+    calls = [c for c in emulator.calls_to("sendMessage") if c.status == 200]
+    violations = len(emulator.violations)
     log = result.pop("log")
     assert isinstance(log, list)
     released: dict[str, list[float]] = defaultdict(list)
@@ -137,8 +147,6 @@ async def measure(notices: int, patrons: int) -> dict[str, object]:
     )
     rate = (len(instants) - 1) / (instants[-1] - instants[0])
     result.update(
-        notices=notices,
-        patrons=patrons,
         messages_received=len(instants),
         rate_per_second=round(rate, 2),
         ceiling_per_second=OVERALL_PER_SECOND,

@@ -34,6 +34,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.reminders.quiet import QuietHours
+
 ENV_PREFIX = "BIBLIOBOT_"
 CONFIG_ENV = "BIBLIOBOT_CONFIG"
 DEFAULT_CONFIG_FILE = Path("bibliobot.toml")
@@ -154,6 +156,20 @@ class RemindersSettings(_Section):
                 f"unknown level(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
             )
         return value
+
+    @model_validator(mode="after")
+    def _cycles_outside_quiet_hours(self) -> RemindersSettings:
+        """The same rule ``bibliobot settings reminders set`` applies: a cycle's hour inside
+        the quiet hours is a typo (what it decides would wait for the morning anyway)."""
+        quiet = QuietHours(self.quiet_hours_start, self.quiet_hours_end)
+        for cycle in ("reminders", "overdue", "holds"):
+            hour = self.cycle_hours.get(cycle, self.cycle_hour)
+            if quiet.contains(hour):
+                raise ValueError(
+                    f"the {cycle} cycle's hour {hour:%H:%M} is inside the quiet hours "
+                    f"{self.quiet_hours_start:%H:%M}-{self.quiet_hours_end:%H:%M}"
+                )
+        return self
 
 
 class Settings(BaseSettings):

@@ -93,6 +93,36 @@ async def expire_due(conn: aiosqlite.Connection, now: datetime) -> int:
     return cursor.rowcount
 
 
+QUIET_EXPIRED = "expired: it would have been stale by the end of the quiet hours"
+
+
+async def hold_until(
+    conn: aiosqlite.Connection, now: datetime, until: datetime, kinds: frozenset[str]
+) -> tuple[int, int]:
+    """Due notices of ``kinds`` to a person (the patron's chat, or a private chat: a positive
+    id) wait until ``until``, the end of the quiet hours; those that would be stale by then are
+    recorded expired now, with the reason. ``(held, expired)``."""
+    if not kinds:
+        return 0, 0
+    ordered = sorted(kinds)
+    marks = ", ".join("?" for _ in ordered)
+    where = (
+        f"state IN ('pending', 'sending') AND not_before <= ? AND kind IN ({marks})"
+        " AND (chat_id IS NULL OR chat_id > 0)"
+    )
+    stamp = to_db(now)
+    expired = await conn.execute(
+        f"UPDATE outbox SET state = 'expired', last_error = ? WHERE {where}"
+        " AND expires_at IS NOT NULL AND expires_at <= ?",
+        (QUIET_EXPIRED, stamp, *ordered, to_db(until)),
+    )
+    held = await conn.execute(
+        f"UPDATE outbox SET state = 'pending', not_before = ? WHERE {where}",
+        (to_db(until), stamp, *ordered),
+    )
+    return max(held.rowcount, 0), max(expired.rowcount, 0)
+
+
 async def due(
     conn: aiosqlite.Connection, now: datetime, *, limit: int, per_chat: int
 ) -> list[DueNotice]:

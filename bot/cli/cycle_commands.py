@@ -12,6 +12,8 @@ of the right shape is bad usage (exit 2); a well-formed value the rules refuse e
 from __future__ import annotations
 
 import argparse
+import html
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -84,10 +86,17 @@ def _report_lines(report: CycleReport) -> list[str]:
         titles = ", ".join(str(item.get("title", item.get("subject", ""))) for item in notice.items)
         state = " (expired)" if notice.expired else ""
         lines.append(f"{notice.card}\t{notice.kind}{state}\t{titles}")
+        if report.dry_run:  # the preview: the message as the patron would read it
+            lines.extend(f"    {line}" for line in _plain(notice.text).splitlines())
     verb = "would queue" if report.dry_run else "queued"
     count = len(report.notices) if report.dry_run else report.queued
     lines.append(f"{report.cycle} for {report.day.isoformat()}: {verb} {count} notice(s)")
     return lines
+
+
+def _plain(text: str) -> str:
+    """A message's HTML as the patron reads it (tags dropped, entities decoded)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
 def _timing_json(current: timing.Timing) -> dict[str, object]:

@@ -255,7 +255,7 @@ def _receiver(key: str) -> Callable[[Update, BotContext], Coroutine[Any, Any, ob
             await message.reply_text(
                 t.gettext(
                     "That value was not saved: {reason}",
-                    reason=t.gettext(error.message, **error.fields),
+                    reason=error.text(t),
                 )
                 + "\n"
                 + t.gettext("Send another value, or /cancel.")

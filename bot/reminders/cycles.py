@@ -51,6 +51,7 @@ class NoticeReport:
     items: list[dict[str, object]]
     outbox_id: int | None
     expired: bool
+    text: str = ""
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -58,6 +59,7 @@ class NoticeReport:
             "kind": self.kind,
             "items": self.items,
             "expired": self.expired,
+            "text": self.text,
         }
 
 
@@ -88,7 +90,9 @@ class CycleReport:
 
         def add(queued: Queued) -> None:
             self.notices.append(
-                NoticeReport(recipient.card, kind, items, queued.outbox_id, queued.expired)
+                NoticeReport(
+                    recipient.card, kind, items, queued.outbox_id, queued.expired, queued.text
+                )
             )
 
         return add
@@ -123,21 +127,30 @@ async def run_cycle(
     """One pass of ``cycle`` deciding as at ``at`` (the cycle's day and hour); ``real_now`` is
     when it actually runs (later during a catch-up: notices past their age are expired)."""
     real_now = real_now or at
+    shown = at.astimezone(library.zone)  # the report (``cycle run --json``): library time
     if cycle == "all":
         total: CycleReport | None = None
         for name in timing_mod.CYCLES:
             part = await run_cycle(library, name, at=at, real_now=real_now, dry_run=dry_run)
             if total is None:
-                total = CycleReport("all", at, part.day, dry_run)
+                total = CycleReport("all", shown, part.day, dry_run)
             total.merge(part)
         assert total is not None
         return total
     chosen: CycleName = cycle
-    report = CycleReport(chosen, at, at.astimezone(library.zone).date(), dry_run)
+    report = CycleReport(chosen, shown, shown.date(), dry_run)
     try:
         async with library.moment(at) as moment:
             timing = await timing_mod.load(moment.conn, library.reminders)
-            run = Run(moment.conn, timing, library.zone.key, moment.today, at, real_now)
+            run = Run(
+                moment.conn,
+                timing,
+                library.zone.key,
+                moment.today,
+                at,
+                real_now,
+                languages=library.languages,
+            )
             if chosen == "reminders":
                 await _reminders(run, report)
             elif chosen == "overdue":
@@ -334,16 +347,11 @@ async def _holds(moment: Moment, run: Run, report: CycleReport) -> None:
     with pickup.deferred():  # the holds made ready here go into this cycle's digest
         await holds_service.receive_transits_in(moment)
         await holds_service.expire_pickups_in(moment)
-    ready = await notices.ready_holds_untold(run.conn)
-    ending: list[HoldNotice] = []
-    if run.timing.hold_reminder_days > 0:
-        last = run.today + timedelta(days=run.timing.hold_reminder_days)
-        told_now = {hold.hold_id for hold in ready}
-        ending = [
-            hold
-            for hold in await notices.ready_holds_ending(run.conn, run.today, last)
-            if hold.hold_id not in told_now
-        ]
+    days = run.timing.hold_reminder_days
+    last = run.today + timedelta(days=days) if days > 0 else None
+    to_tell = await notices.ready_holds_to_tell(run.conn, run.today, last)
+    ready = [hold for hold in to_tell if hold.level == "ready"]
+    ending = [hold for hold in to_tell if hold.level == "last_call"]
     since = run.at - timedelta(days=run.timing.max_notice_age_days)
     missed = await notices.expired_holds_untold(run.conn, since, run.at)
     by_patron: dict[int, tuple[Recipient, list[HoldNotice]]] = {}

@@ -24,6 +24,12 @@ What happens to a notice, and why:
 
 Crash safety is the store's lease (:mod:`db.outbox_delivery`): a process killed mid-send leaves
 its rows ``sending``; they are due again when the lease ends.
+
+Quiet hours (:class:`QuietRule`, given by the running bot): a scheduled notice to a person that
+comes due during them — queued before an outage that lasted into the night, a retry that fell
+after 21:00, a long queue still draining — is held until they end, or recorded expired if it
+would be stale by then. Answers to what a patron asked for (an appointment decided, an
+interlibrary update) and staff cards are not held.
 """
 
 from __future__ import annotations
@@ -33,11 +39,13 @@ import heapq
 import logging
 import time
 import warnings
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import aiosqlite
 from pydantic import ValidationError
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.constants import ParseMode
@@ -46,6 +54,7 @@ from telegram.request import HTTPXRequest
 
 from bot.reminders.outgoing import OutgoingMessage
 from bot.reminders.pacing import SendPacer
+from bot.reminders.quiet import QuietHours, next_allowed
 from db import outbox_delivery as outbox
 from db.outbox_delivery import ClaimedNotice, DueNotice
 from db.store import Store
@@ -80,6 +89,21 @@ class DispatchPolicy:
         return min(wait, self.backoff_cap)
 
 
+@dataclass(frozen=True, slots=True)
+class QuietRule:
+    """Notices of ``kinds`` to people wait for the end of the quiet hours, read from the store
+    at every pass (``hours``: the administrators may change them at any time)."""
+
+    kinds: frozenset[str]
+    zone: ZoneInfo
+    hours: Callable[[aiosqlite.Connection], Awaitable[QuietHours]]
+
+    async def until(self, conn: aiosqlite.Connection, now: datetime) -> datetime | None:
+        """When the quiet hours holding ``now`` end; None outside them."""
+        allowed = next_allowed(now, await self.hours(conn), self.zone)
+        return allowed if allowed > now else None
+
+
 @dataclass
 class DrainReport:
     """What one drain did (for logs, the CLI and tests)."""
@@ -88,6 +112,7 @@ class DrainReport:
     undeliverable: int = 0
     expired: int = 0
     retried: int = 0
+    held: int = 0  # scheduled notices held back until the quiet hours end
     reasons: list[str] = field(default_factory=list)
 
     def add(self, other: DrainReport) -> None:
@@ -95,6 +120,7 @@ class DrainReport:
         self.undeliverable += other.undeliverable
         self.expired += other.expired
         self.retried += other.retried
+        self.held += other.held
         self.reasons += other.reasons
 
 
@@ -129,12 +155,14 @@ class Dispatcher:
         policy: DispatchPolicy | None = None,
         pacer: SendPacer | None = None,
         keep_going: Callable[[], bool] = lambda: True,
+        quiet: QuietRule | None = None,
     ) -> None:
         self.bot = bot
         self.store = store
         self.now = now
         self.policy = policy or DispatchPolicy()
         self.pacer = pacer or SendPacer()
+        self.quiet = quiet
         self._keep_going = keep_going
         self._stopping = False
         self._lock = asyncio.Lock()
@@ -207,6 +235,10 @@ class Dispatcher:
         now = self.now()
         async with self.store.transaction() as conn:
             report.expired += await outbox.expire_due(conn, now)
+            if self.quiet is not None and (morning := await self.quiet.until(conn, now)):
+                waiting, stale = await outbox.hold_until(conn, now, morning, self.quiet.kinds)
+                report.held += waiting
+                report.expired += stale
         rows = await outbox.due(
             self.store.reader, now, limit=self.policy.batch, per_chat=self.policy.per_chat
         )
@@ -451,8 +483,11 @@ async def drain_once(
     *,
     policy: DispatchPolicy | None = None,
     settle: float = 0.0,
+    pacer: SendPacer | None = None,
 ) -> DrainReport:
-    """Send what is due (at ``now``: a clock, or a fixed instant) and return: for a CLI or a
-    process of its own beside the bot. The ``bot`` must be initialized (``async with bot``)."""
+    """Send what is due (at ``now``: a clock, or a fixed instant) and return. The ``bot``
+    must be initialized (``async with bot``). Telegram counts a bot's messages wherever they
+    come from: beside another dispatcher of the same bot in this process, pass its ``pacer``
+    so that the two stay within the limits together."""
     clock: Clock = (lambda: now) if isinstance(now, datetime) else now
-    return await Dispatcher(bot, store, now=clock, policy=policy).drain(settle=settle)
+    return await Dispatcher(bot, store, now=clock, policy=policy, pacer=pacer).drain(settle=settle)

@@ -81,6 +81,7 @@ async def announce_ready(moment: Moment, hold_ids: Sequence[int]) -> int:
         today=moment.today,
         at=moment.now,
         real_now=moment.now,
+        languages=moment.languages,
     )
     count = 0
     for hold in await notices.ready_holds_untold(moment.conn, hold_ids):

@@ -22,7 +22,7 @@ from bot.i18n import I18n, Translator
 from bot.reminders.outgoing import OutgoingMessage
 from bot.reminders.quiet import next_allowed
 from bot.reminders.timing import Timing
-from bot.settings import SUPPORTED_LANGUAGES
+from bot.services.context import Languages
 from db import notices
 from db.notices import Recipient
 from db.outbox import NewNotice, dedupe_key, enqueue_many
@@ -31,19 +31,21 @@ LedgerEntry = tuple[str, str, str]  # (kind, subject, level)
 
 
 @cache
-def _i18n(zone_key: str) -> I18n:
-    return I18n(languages=SUPPORTED_LANGUAGES, default_language="it", timezone=zone_key)
+def _i18n(zone_key: str, languages: Languages) -> I18n:
+    return I18n(languages=languages.offered, default_language=languages.default, timezone=zone_key)
 
 
-def translator_for(language: str, zone_key: str) -> Translator:
-    """The patron's stored language (patrons.language), dates in the library's time zone."""
-    return _i18n(zone_key).translator(language)
+def translator_for(language: str, zone_key: str, languages: Languages | None = None) -> Translator:
+    """The patron's stored language (patrons.language) if the library offers it, else its
+    default language; dates in the library's time zone."""
+    return _i18n(zone_key, languages or Languages()).translator(language)
 
 
 @dataclass(frozen=True, slots=True)
 class Queued:
     outbox_id: int | None  # None: the same digest was already queued (a rerun)
     expired: bool
+    text: str = ""  # the message as it will be sent (a dry run's preview shows it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +71,11 @@ class Run:
     today: date  # the day the decision is for (a missed day during catch-up)
     at: datetime  # the decision instant (that day at the cycle's hour)
     real_now: datetime  # when it is actually written
+    languages: Languages = field(default_factory=Languages)
     pending: list[_Pending] = field(default_factory=list)
 
     def translator(self, recipient: Recipient) -> Translator:
-        return translator_for(recipient.language, self.zone_key)
+        return translator_for(recipient.language, self.zone_key, self.languages)
 
     def start_of(self, day: date) -> datetime:
         """Midnight at the start of ``day``, library time."""
@@ -135,5 +138,6 @@ async def flush(run: Run) -> int:
     await notices.note_many(run.conn, ledger)
     for item in pending:
         if item.done is not None:
-            item.done(Queued(ids[item.notice.dedupe_key], item.expired))
+            text = str(item.notice.payload.get("text", ""))
+            item.done(Queued(ids[item.notice.dedupe_key], item.expired, text))
     return sum(1 for value in ids.values() if value is not None)

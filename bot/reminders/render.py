@@ -17,6 +17,7 @@ from datetime import date, time, timedelta
 from functools import lru_cache
 
 from bot.circulation import LibraryCalendar, PatronCategory, Policy
+from bot.circulation.reasons import Reason
 from bot.i18n import Translator
 from bot.reminders.outgoing import TEXT_LIMIT, Button, OutgoingMessage
 from db.notices import HoldNotice, LoanDue, StandingChange
@@ -175,21 +176,40 @@ def _what_next(t: Translator, policy: Policy, loan: LoanDue, today: date) -> str
             )
         return text
     if fines is not None and days.fines_from is not None:
-        return t.gettext(
-            "No fine if you bring it back by {date} (rule {grace}); after that {rate} a day "
-            "(rule {rule}).",
+        # C6/C7: the grace waives the fine, it does not shift the count (8 days late: 8 days).
+        text = t.gettext(
+            "No fine if you bring it back by {date} (rule {grace}); after that, {rate} for "
+            "every day late, counted from the due date (rule {rule}).",
             date=_full_date(t, days.fines_from - timedelta(days=1)),
             grace=fines.grace_rule,
             rate=_money(t, fines.cents_per_day),
             rule=fines.rule,
         )
-    if days.suspended_from is not None:
-        return t.gettext(
+    elif days.suspended_from is not None:
+        text = t.gettext(
             "If it is not back by {date}, your card will be suspended (rule {rule}).",
             date=_full_date(t, days.suspended_from - timedelta(days=1)),
             rule=rule_s,
         )
-    return t.gettext("Please bring it back as soon as you can.")
+    else:
+        text = t.gettext("Please bring it back as soon as you can.")
+    last_renewal = renewable_until(policy, loan)
+    if last_renewal is not None and today <= last_renewal:
+        text += " " + t.gettext(
+            "You can still ask to renew it until {date} (rule {rule}).",
+            date=_full_date(t, last_renewal),
+            rule=policy.renewals.rule,
+        )
+    return text
+
+
+def renewable_until(policy: Policy, loan: LoanDue) -> date | None:
+    """The last day a renewal of this late loan may be asked (C5: up to the 6th day late;
+    G14: on or before the due date), None when its material is not renewed at all. Whether
+    the renewal is granted (a hold on the title, the renewals used) is the renewal's to say."""
+    if loan.material_type not in policy.renewals.extension:
+        return None
+    return loan.due_on + timedelta(days=policy.renewals.latest_days_after_due)
 
 
 def overdue_digest(
@@ -218,21 +238,29 @@ def overdue_digest(
         + _what_next(t, policy, loan, today)
         for loan in loans
     ]
-    lines += [_standing_line(t, change) for change in changes]
+    lines += [_standing_line(t, policy, change) for change in changes]
     if not loans:
         parts.append(t.gettext("ℹ️ <b>News about your card</b>"))
     head = "\n".join(parts)
     buttons: tuple[tuple[Button, ...], ...] = ()
     if loans:
-        # Renewing is still possible on the first days late (C5: up to the 6th); later the
-        # renew handler would only explain why not, so the buttons are not offered.
-        buttons = _renew_buttons(t, [loan for loan in loans if loan.level == "first_day"])
+        # A late loan may still be renewed only as long as the regulation lets it be asked
+        # (C5: up to the 6th day late; G14: not after the due date); later the renew handler
+        # would only explain why not, so its button is not offered.
+        buttons = _renew_buttons(
+            t,
+            [
+                loan
+                for loan in loans
+                if (last := renewable_until(policy, loan)) is not None and today <= last
+            ],
+        )
     else:
         buttons = ((Button(text=t.gettext("👤 My account"), callback_data="account:show"),),)
     return OutgoingMessage(text=_fit(t, head, lines), buttons=buttons)
 
 
-def _standing_line(t: Translator, change: StandingChange) -> str:
+def _standing_line(t: Translator, policy: Policy, change: StandingChange) -> str:
     if change.level == "charged":
         amount = _money(t, change.amount_cents or 0)
         if change.title:
@@ -255,9 +283,22 @@ def _standing_line(t: Translator, change: StandingChange) -> str:
             )
         return "• " + t.gettext("✅ Your exclusion has ended (rule {rule}).", rule=change.rule)
     if change.kind == "suspension":
+        return "• " + _suspension_opened(t, policy, change)
+    if change.kind == "exclusion" and change.reason == Reason.LONG_OVERDUE.value:
         return "• " + t.gettext(
-            "⛔ Your card is suspended (rule {rule}): no loans, renewals or holds until it is "
-            "lifted.",
+            "⛔ You are excluded from loans (rule {rule}) until the library staff lift it.",
+            rule=change.rule,
+        )
+    if change.kind == "exclusion" and change.reason == Reason.UNPAID_SERVICE.value:
+        return "• " + t.gettext(
+            "⛔ You are excluded from the library's services (rule {rule}) until the service "
+            "you ordered is paid.",
+            rule=change.rule,
+        )
+    if change.kind == "exclusion" and change.reason == Reason.SHORT_LOAN_NOT_RETURNED.value:
+        return "• " + t.gettext(
+            "⛔ You are excluded from the library's services (rule {rule}) until the short-loan "
+            "item is back.",
             rule=change.rule,
         )
     if change.kind == "short_loan_exclusion":
@@ -369,3 +410,31 @@ def holds_digest(
         )
     head, *rest = blocks
     return OutgoingMessage(text=_fit(t, head, rest), buttons=_holds_buttons(t))
+
+
+def _suspension_opened(t: Translator, policy: Policy, change: StandingChange) -> str:
+    """What lifts this suspension, under the regulation (G16, C8)."""
+    if change.reason == Reason.OVERDUE.value:
+        if policy.standing.unpaid_fines_rule == change.rule:
+            # C8: "until the position is regular" — the late items back and the fines paid.
+            return t.gettext(
+                "⛔ Your card is suspended in every library of the network (rule {rule}): no "
+                "loans, renewals or holds until the late items are back and what you owe is "
+                "paid.",
+                rule=change.rule,
+            )
+        return t.gettext(
+            "⛔ Your card is suspended (rule {rule}): no loans, renewals or holds until the "
+            "late items are back.",
+            rule=change.rule,
+        )
+    if change.reason == Reason.UNPAID_FINES.value:
+        return t.gettext(
+            "⛔ Your card is suspended (rule {rule}): no loans, renewals or holds until what "
+            "you owe is paid.",
+            rule=change.rule,
+        )
+    return t.gettext(
+        "⛔ Your card is suspended (rule {rule}): no loans, renewals or holds until it is lifted.",
+        rule=change.rule,
+    )

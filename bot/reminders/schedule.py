@@ -24,7 +24,9 @@ from bot.services.context import Library
 _log = logging.getLogger(__name__)
 
 TICK_SECONDS = 60
-CATCH_UP_DAYS = 60  # older missed days are not replayed (a log line says so)
+# Older missed days are not replayed (a log line says so): whatever they would decide is past
+# the longest maximum age administrators may set, so it would only be recorded as expired.
+CATCH_UP_DAYS = timing_mod.MAX_AGE_DAYS
 JOB_NAME = "reminder-cycles"
 
 
@@ -36,7 +38,10 @@ def missed_days(last: date | None, today: date, hour_passed: bool) -> list[date]
     first = max(last + timedelta(days=1), latest - timedelta(days=CATCH_UP_DAYS - 1))
     if last + timedelta(days=1) < first:
         _log.warning(
-            "cycles: %s days missed before %s are not replayed", (first - last).days - 1, first
+            "cycles: %s days missed before %s are not replayed (older than any notice's "
+            "maximum age)",
+            (first - last).days - 1,
+            first,
         )
     return [first + timedelta(days=n) for n in range((latest - first).days + 1)]
 

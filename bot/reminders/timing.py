@@ -19,7 +19,7 @@ from typing import Any, Literal, get_args
 
 import aiosqlite
 
-from bot.i18n import N_
+from bot.i18n import N_, Translator
 from bot.reminders.quiet import QuietHours
 from bot.services.context import Library
 from bot.settings import RemindersSettings
@@ -32,6 +32,13 @@ OVERDUE_LEVELS = ("first_day", "grace_end", "suspension", "exclusion")
 MAX_OFFSET_DAYS = 30
 MAX_AGE_DAYS = 90
 MAX_HOLD_REMINDER_DAYS = 14
+
+# What each cycle is called in a message to people (translated where it is shown).
+CYCLE_NAMES: dict[CycleName, str] = {
+    "reminders": N_("due-date reminders"),
+    "overdue": N_("overdue notices"),
+    "holds": N_("holds"),
+}
 
 # The keys people type, in the order ``show`` lists them.
 KEYS = (
@@ -53,16 +60,33 @@ class TimingError(ValueError):
     for a well-formed value the rules refuse (exit 1).
     """
 
-    def __init__(self, code: str, message: str, *, usage: bool = False, **fields: object):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        usage: bool = False,
+        translated: tuple[str, ...] = (),
+        **fields: object,
+    ):
         super().__init__(message.format(**fields))
         self.code = code
         self.message = message
         self.fields = fields
         self.usage = usage
+        self.translated = translated  # fields whose values are msgids themselves (N_)
 
     @property
     def english(self) -> str:
         return self.message.format(**self.fields)
+
+    def text(self, t: Translator) -> str:
+        """The reason in ``t``'s language, its words (a cycle's name) translated too."""
+        fields = {
+            name: t.gettext(str(value)) if name in self.translated else value
+            for name, value in self.fields.items()
+        }
+        return t.gettext(self.message, **fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,11 +275,12 @@ def check(timing: Timing) -> None:
             raise TimingError(
                 "hour_in_quiet_hours",
                 N_(
-                    "The {cycle} cycle would run at {hour}, inside the quiet hours "
+                    "The cycle of the {cycle} would run at {hour}, inside the quiet hours "
                     "({start}-{end}), when nothing is sent. Choose another hour or change the "
                     "quiet hours."
                 ),
-                cycle=cycle,
+                translated=("cycle",),
+                cycle=CYCLE_NAMES[cycle],
                 hour=_hhmm(hour),
                 start=_hhmm(timing.quiet.start),
                 end=_hhmm(timing.quiet.end),
@@ -272,8 +297,23 @@ async def load(conn: aiosqlite.Connection, config: RemindersSettings) -> Timing:
     base = defaults(config)
     if not isinstance(stored, dict):
         return base
-    good: dict[str, Any] = {}
+    readable: dict[str, Any] = {}
     for key, value in stored.items():
+        try:
+            apply(base, {key: value})
+        except (ValueError, TypeError):
+            continue
+        readable[key] = value
+    try:
+        # The usual case: the values were stored together by :func:`change`, which checked
+        # them together (quiet hours until 09:30 with every cycle at 10:00).
+        whole = apply(base, readable)
+        check(whole)
+        return whole
+    except TimingError:
+        pass
+    good: dict[str, Any] = {}
+    for key, value in readable.items():
         try:
             candidate = apply(base, {**good, key: value})
             check(candidate)

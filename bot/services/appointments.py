@@ -27,6 +27,8 @@ from bot.appointments import (
     reminder_time,
 )
 from bot.i18n import I18n
+from bot.reminders import timing
+from bot.reminders.quiet import before_deadline
 from bot.services.context import Library
 from bot.services.errors import Refusal
 from db import appointments as repo
@@ -36,6 +38,7 @@ from db import settings as settings_repo
 from db.calendar import load_calendar
 
 REMINDER_HOURS_KEY = "appointments.reminder_hours"
+REMINDER_KIND = "appointment_reminder"  # a scheduled notice: held back by the quiet hours
 DEFAULT_REMINDER_HOURS = 24
 STAFF_TOPIC_KEY = "appointments.staff_topic_id"
 NAME_LIMIT = 80
@@ -276,7 +279,7 @@ def reminder_key(appointment: repo.AppointmentRow, library: Library) -> str:
     day = appointment.starts_at.astimezone(library.zone).date()
     return outbox.dedupe_key(
         appointment.patron_id,
-        "appointment_reminder",
+        REMINDER_KIND,
         str(appointment.appointment_id),
         "before",
         day,
@@ -404,6 +407,10 @@ async def _queue_reminder(
 ) -> None:
     hours = await reminder_hours(conn)
     at = reminder_time(appointment.starts_at, hours, now) if hours else None
+    if at is not None:
+        # Never at night (the administrators' quiet hours), and still before it starts.
+        quiet = (await timing.load(conn, library.reminders)).quiet
+        at = before_deadline(at, appointment.starts_at, quiet, library.zone, now=now)
     if at is None:
         return
     t = i18n.translator(language)
@@ -418,7 +425,7 @@ async def _queue_reminder(
         outbox.NewNotice(
             dedupe_key=reminder_key(appointment, library),
             patron_id=appointment.patron_id,
-            kind="appointment_reminder",
+            kind=REMINDER_KIND,
             payload=message.to_payload(),
             not_before=at,
             expires_at=appointment.starts_at,

@@ -18,10 +18,20 @@ import aiosqlite
 
 from bot.circulation import CalendarError, LibraryCalendar, Policy, load_policy
 from bot.services.errors import Refusal
-from bot.settings import RemindersSettings, Settings
+from bot.settings import SUPPORTED_LANGUAGES, RemindersSettings, Settings
 from db import circulation as repo
 from db.calendar import load_calendar
 from db.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Languages:
+    """The languages the library offers (``[library] languages``) and its default one: a
+    notice written for a patron whose stored language is no longer offered is written in the
+    default language."""
+
+    offered: tuple[str, ...] = SUPPORTED_LANGUAGES
+    default: str = "it"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +43,16 @@ class Library:
     zone: ZoneInfo
     # The file's reminder timing; administrators' changes in the store win (bot.reminders).
     reminders: RemindersSettings = field(default_factory=RemindersSettings)
+    languages: Languages = field(default_factory=Languages)
 
     @classmethod
     def from_settings(cls, store: Store, settings: Settings) -> Library:
         return cls(
-            store, load_policy(settings.library.policy), settings.library.zone, settings.reminders
+            store,
+            load_policy(settings.library.policy),
+            settings.library.zone,
+            settings.reminders,
+            Languages(tuple(settings.library.languages), settings.library.default_language),
         )
 
     @asynccontextmanager
@@ -45,7 +60,7 @@ class Library:
         """One operation: a write transaction and everything it decides on."""
         async with self.store.transaction() as conn:
             calendar = await load_calendar(conn, self.zone)
-            yield Moment(conn, self.policy, calendar, now, self.reminders)
+            yield Moment(conn, self.policy, calendar, now, self.reminders, self.languages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +70,7 @@ class Moment:
     calendar: LibraryCalendar
     now: datetime
     reminders: RemindersSettings = field(default_factory=RemindersSettings)
+    languages: Languages = field(default_factory=Languages)
 
     @property
     def today(self) -> date:

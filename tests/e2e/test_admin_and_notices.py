@@ -100,6 +100,28 @@ async def test_anybody_else_is_refused(bot: BotWorld) -> None:
     assert (await timing.load_for(bot.world.library)).overridden == frozenset()
 
 
+async def test_a_forged_button_or_a_group_chat_changes_nothing(bot: BotWorld) -> None:
+    """admin_user_ids is checked on every press and every message, and only in a private
+    chat."""
+    emu = bot.emulator
+    intruder = emu.add_user("Mallory", language_code="en", started=True)
+    refusal = await ask(bot, intruder, "admin")
+    for data in ("adm:rem", "adm:set:quiet_hours"):
+        query = emu.press_button(
+            intruder.id, intruder.id, refusal.message_id, data=data, forge=True
+        )
+        answer = await answered(bot, query)
+        assert answer.get("text") == "This command is for the library's administrators."
+    await say(bot, intruder, "off")  # not taken as a value: she is in no dialogue
+    assert (await timing.load_for(bot.world.library)).overridden == frozenset()
+    admin = emu.add_user("Admin", user_id=ADMIN_ID, language_code="en", started=True)
+    group = emu.add_group("Book club", members={admin.id: "member"})
+    sent = emu.send_command(admin.id, "admin", chat_id=group.id)
+    reply = await emu.wait_for_reply(group.id, after=sent)
+    assert reply.body == "This command is for the library's administrators."
+    assert reply.buttons == []
+
+
 async def test_a_cycle_digest_reaches_the_patron_and_its_renew_button_works(
     bot: BotWorld,
 ) -> None:

@@ -8,20 +8,24 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.app import build_application
 from bot.handlers.context import BotApplication
-from bot.reminders.dispatch_job import nudge
+from bot.reminders import timing
+from bot.reminders.dispatch_job import JOB_NAME, nudge
 from bot.reminders.outgoing import OutgoingMessage
 from bot.sandbox import run_emulator
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.testing import format_violations
 from bot.settings import load_settings
+from db.outbox import NewNotice, enqueue
 from db.sql import fetch_one
 from db.store import Store
+from db.timestamps import from_db
 from tests.integration.dispatch.support import Patron, add_patrons, queue_one, rows
 
 
@@ -166,3 +170,72 @@ async def test_a_patron_who_blocked_the_bot_gets_notices_again_when_she_writes(
         what="the notice after she came back",
     )
     assert len(found) == 1
+
+
+async def test_only_scheduled_notices_wait_out_the_quiet_hours(every_second: Running) -> None:
+    """The running bot's dispatcher reads the administrators' quiet hours: here they are set
+    around the real time, so a reminder queued now waits for their end, while a librarian's
+    answer goes at once."""
+    emu, store = every_second.emulator, every_second.store
+    anna, bruno = await add_patrons(store, 2, emulator=emu)
+    library = every_second.app.bot_data.library
+    assert library is not None
+    now = datetime.now(UTC)
+    local = now.astimezone(library.zone)
+
+    def hhmm(delta: timedelta) -> str:
+        return (local + delta).strftime("%H:%M")
+
+    later = hhmm(timedelta(hours=3))  # the cycles' hours must stay outside the quiet hours
+    await timing.change_for(
+        library,
+        {
+            "quiet_hours": f"{hhmm(timedelta(hours=-1))}-{hhmm(timedelta(hours=1))}",
+            "reminders_hour": later,
+            "overdue_hour": later,
+            "holds_hour": later,
+        },
+        now=now,
+        by="test",
+    )
+    queued = (
+        ("r", anna, "due_reminder", "Promemoria"),
+        ("a", bruno, "appointment_confirmed", "Confermato"),
+    )
+    async with (
+        await Store.open(every_second.path) as other_process,
+        other_process.transaction() as conn,
+    ):
+        for key, patron, kind, text in queued:
+            payload = OutgoingMessage(text=text).to_payload()
+            await enqueue(conn, NewNotice(key, patron.id, kind, payload, now), now)
+    (sent,) = await emu.wait_for_bot_messages(bruno.user_id, within=2.5)
+    assert sent.text == "Confermato"
+    await asyncio.sleep(1.5)  # another tick or two: the reminder is still held
+    assert emu.bot_messages(anna.user_id) == []
+    row = await fetch_one(
+        store.reader, "SELECT state, not_before FROM outbox WHERE dedupe_key = 'r'"
+    )
+    assert row is not None
+    assert row[0] == "pending"
+    morning = from_db(str(row[1])).astimezone(library.zone)
+    assert morning.strftime("%H:%M") == hhmm(timedelta(hours=1))
+    assert timedelta(minutes=55) < morning - local <= timedelta(hours=1)
+
+
+async def test_the_interval_is_the_configured_one(hourly: Running) -> None:
+    """With ``dispatch_interval_seconds = 3600`` a notice queued by another process waits for
+    the next tick (nothing polls behind the interval's back); the tick sends it."""
+    emu = hourly.emulator
+    (anna,) = await add_patrons(hourly.store, 1, emulator=emu)
+    await emu.wait_for_calls("setMyCommands")  # started; the tick at start found nothing
+    assert hourly.app.job_queue is not None
+    (job,) = hourly.app.job_queue.get_jobs_by_name(JOB_NAME)
+    assert job.job.trigger.interval == timedelta(hours=1)
+    async with await Store.open(hourly.path) as other_process:
+        await queue_one(other_process, anna.id, OutgoingMessage(text="Al prossimo giro"), key="k")
+    await asyncio.sleep(2.0)
+    assert emu.bot_messages(anna.user_id) == []
+    await job.run(hourly.app)  # the next tick, an hour early
+    (sent,) = await emu.wait_for_bot_messages(anna.user_id, within=2.0)
+    assert sent.text == "Al prossimo giro"

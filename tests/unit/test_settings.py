@@ -93,6 +93,11 @@ def test_config_file_from_environment_then_working_directory(
             "[reminders] dispatch_interval_seconds",
         ),
         ("[reminders]\ndue_offsets_days = [-1]\n", {}, "[reminders] due_offsets_days"),
+        (
+            '[reminders]\ncycle_hours = {holds = "22:00"}\n',
+            {},
+            "[reminders]: the holds cycle's hour 22:00 is inside the quiet hours 21:00-08:00",
+        ),
         ('[library]\npolcy = "cbnem"\n', {}, "[library] polcy: unknown key"),
         ("[libary]\n", {}, "[libary]: unknown key"),
         ("", {"BIBLIOBOT_TELEGRAM__STAFF_CHAT_ID": "abc"}, "BIBLIOBOT_TELEGRAM__STAFF_CHAT_ID"),

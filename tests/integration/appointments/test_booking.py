@@ -181,7 +181,7 @@ async def test_confirming_queues_the_ics_and_the_reminder(booking: AppointmentWo
 
 async def test_the_reminder_offset_is_the_administrators(booking: AppointmentWorld) -> None:
     library = booking.world.library
-    await appointments.set_reminder_hours(library, 3, NOW)
+    await appointments.set_reminder_hours(library, 2, NOW)
     anna = await booking.patron_id("P1")
     booked = await appointments.book(
         library,
@@ -200,7 +200,7 @@ async def test_the_reminder_offset_is_the_administrators(booking: AppointmentWor
     )
     rows = await outbox_rows(booking)
     assert rows[1][0] == "appointment_reminder"
-    assert rows[1][2] == (WEDNESDAY - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert rows[1][2] == (WEDNESDAY - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 async def test_patron_cancels_inside_the_cut_off_only(booking: AppointmentWorld) -> None:

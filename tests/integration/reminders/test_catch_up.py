@@ -111,3 +111,34 @@ async def test_a_failing_cycle_is_retried_and_does_not_hold_back_the_others(
     reports = await schedule.run_due(cbnem.library, local(today, 9, 6))
     assert [report.cycle for report in reports] == ["holds"]
     assert await last_run(cbnem.library, "holds") == today
+
+
+async def test_a_notice_older_than_the_maximum_age_is_recorded_expired(cbnem: World) -> None:
+    """Evergreen's max_delay: after a 6-day outage with ``max_notice_age_days = 2``, the
+    first-day overdue notice (decided for 5 days ago) is not sent: it is written, expired,
+    with the reason; the next level is sent when its day comes."""
+    from bot.reminders import timing
+
+    anna = await linked(cbnem, "A1")
+    loan = await lend(cbnem, "A1", "Troppo tardi", "B1", at(2026, 3, 2))
+    due = await due_of(cbnem, loan)
+    async with cbnem.store.transaction() as conn:
+        await timing.change(
+            conn, cbnem.library.reminders, {"max_notice_age_days": "2"}, now=at(2026, 3, 2), by="t"
+        )
+        for name in ("reminders", "overdue", "holds"):
+            await settings.put(conn, f"cycles.last_run.{name}", due.isoformat(), at(2026, 3, 2))
+    reports = await schedule.run_due(cbnem.library, local(due + timedelta(days=6), 10, 30))
+    overdue = [r for r in reports if r.cycle == "overdue"]
+    assert [r.day for r in overdue] == [due + timedelta(days=n) for n in range(1, 7)]
+    assert [(n.card, n.expired) for r in overdue for n in r.notices] == [("A1", True)]
+    rows = await cbnem.store.reader.execute_fetchall(
+        "SELECT patron_id, state, last_error, sent_at FROM outbox WHERE kind = 'overdue'"
+    )
+    assert [tuple(row) for row in rows] == [
+        (anna, "expired", "decided after it stopped being useful", None)
+    ]
+    # The grace period's end (day 8) is told on its day.
+    reports = await schedule.run_due(cbnem.library, local(due + timedelta(days=8), 9, 5))
+    levels = [item["level"] for r in reports for n in r.notices for item in n.items]
+    assert levels == ["grace_end"]

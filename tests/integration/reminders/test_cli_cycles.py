@@ -36,6 +36,16 @@ def outbox_count(tmp_path: Path) -> int:
         return int(conn.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
 
 
+def never_tried(tmp_path: Path) -> bool:
+    """No row was ever claimed or sent (a command never talks to Telegram)."""
+    with sqlite3.connect(tmp_path / "desk.sqlite3") as conn:
+        rows = conn.execute("SELECT state, attempts, sent_at FROM outbox").fetchall()
+    return all(
+        state in ("pending", "expired") and not attempts and not sent
+        for state, attempts, sent in rows
+    )
+
+
 def test_cycle_run_previews_then_queues_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -44,14 +54,21 @@ def test_cycle_run_previews_then_queues_once(
     preview = desk.ok("cycle", "run", "reminders", "--at", at, "--dry-run")
     assert preview["cycle"] == "reminders"
     assert preview["queued"] == 0
-    assert preview["at"].startswith(str(due - timedelta(days=3)))
+    assert preview["at"].startswith(f"{due - timedelta(days=3)}T09:00:00+0")  # library time
     (notice,) = preview["notices"]
     assert (notice["card"], notice["kind"]) == ("1001", "due_reminder")
     assert [item["barcode"] for item in notice["items"]] == ["BRU001"]
+    assert "Daisy Miller" in notice["text"]  # the message as it would be sent
+    shown = desk.run("cycle", "run", "reminders", "--at", at, "--dry-run")
+    assert "would queue 1 notice(s)" in shown.stdout
+    assert "    📅 Promemoria: 1 prestito sta per scadere" in shown.stdout  # her language
     assert outbox_count(tmp_path) == 0  # a dry run writes nothing
     assert desk.ok("cycle", "run", "reminders", "--at", at)["queued"] == 1
     assert desk.ok("cycle", "run", "all", "--at", at)["queued"] == 0
     assert outbox_count(tmp_path) == 1
+    # The command only queues (this one, decided for a day long past, is recorded expired
+    # at once): the running bot sends, and counts Telegram's limits.
+    assert never_tried(tmp_path)
     text = desk.run("cycle", "run", "overdue", "--at", f"{due + timedelta(days=1)}T09:00")
     assert text.returncode == 0
     assert "overdue for" in text.stdout

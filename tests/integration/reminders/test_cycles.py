@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from bot.reminders import timing
 from bot.reminders.cycles import run_cycle
 from bot.services import loans
-from bot.services.context import Library
+from bot.services.context import Languages, Library
 from db.store import Store
 from tests.integration.circulation.conftest import ROME
 from tests.integration.reminders.conftest import World, at, lend, linked, outbox
@@ -186,3 +187,38 @@ async def test_unlinked_patrons_are_not_queued_anything(cbnem: World) -> None:
     loan_id = await lend(cbnem, "U1", "Nessuno", "B1", at(2026, 3, 2))
     due = await due_of(cbnem, loan_id)
     assert (await run_cycle(cbnem.library, "all", at=local(due))).notices == []
+
+
+async def test_values_set_together_are_read_together(cbnem: World) -> None:
+    """Quiet hours until 09:30 are only valid with every cycle after them: stored together,
+    they are read together, whatever order the store keeps them in."""
+    await set_timing(
+        cbnem,
+        quiet_hours="21:00-09:30",
+        reminders_hour="10:00",
+        overdue_hour="10:00",
+        holds_hour="10:00",
+    )
+    current = await timing.load_for(cbnem.library)
+    assert current.as_text()["quiet_hours"] == "21:00-09:30"
+    assert current.cycle_hour("holds") == time(10, 0)
+    assert current.overridden == {"quiet_hours", "reminders_hour", "overdue_hour", "holds_hour"}
+
+
+async def test_a_notice_is_in_a_language_the_library_offers(cbnem: World) -> None:
+    """A patron who chose English, in a library that now offers Italian only
+    (``[library] languages = ["it"]``), reads her notices in the default language."""
+    await linked(cbnem, "A1", language="en")
+    await linked(cbnem, "A2", language="en")
+    first = await lend(cbnem, "A1", "Il sistema periodico", "B1", at(2026, 3, 2))
+    await lend(cbnem, "A2", "La tregua", "B2", at(2026, 3, 2))
+    due = await due_of(cbnem, first)
+    italian_only = replace(cbnem.library, languages=Languages(("it",), "it"))
+    report = await run_cycle(italian_only, "reminders", at=local(due))
+    assert [notice.card for notice in report.notices] == ["A1", "A2"]
+    for notice in await outbox(cbnem, "due_reminder"):
+        assert "Promemoria" in notice.text  # Italian, not "Reminder"
+        assert "Reminder" not in notice.text
+    # Where English is offered, it is hers.
+    await run_cycle(cbnem.library, "overdue", at=local(due + timedelta(days=1)))
+    assert all("overdue" in n.text for n in await outbox(cbnem, "overdue"))

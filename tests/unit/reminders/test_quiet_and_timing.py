@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.reminders import timing
-from bot.reminders.quiet import QuietHours, next_allowed
+from bot.reminders.quiet import QuietHours, before_deadline, next_allowed
 from bot.settings import RemindersSettings
 
 ROME = ZoneInfo("Europe/Rome")
@@ -98,3 +98,69 @@ def test_a_cycle_hour_inside_the_quiet_hours_is_refused() -> None:
         timing.check(timing.apply(base, {"overdue_hour": "22:30"}))
     assert raised.value.code == "hour_in_quiet_hours"
     timing.check(timing.apply(base, {"overdue_hour": "22:30", "quiet_hours": ["23:00", "07:00"]}))
+
+
+def _before(intended: datetime, deadline: datetime, now: datetime) -> datetime | None:
+    return before_deadline(intended, deadline, NIGHT, ROME, now=now)
+
+
+def test_a_notice_with_a_deadline_avoids_the_night_and_still_comes_before_it() -> None:
+    monday = rome(2026, 11, 16, 9, 0)
+    # Outside the quiet hours: as intended.
+    assert _before(rome(2026, 11, 17, 20, 0), rome(2026, 11, 18, 10, 0), monday) == rome(
+        2026, 11, 17, 20, 0
+    )
+    # 22:00 for 10:00: the evening before (20:30) is nearer than the morning.
+    assert _before(rome(2026, 11, 17, 22, 0), rome(2026, 11, 18, 10, 0), monday) == rome(
+        2026, 11, 17, 20, 30
+    )
+    # 07:00 for 10:00: the morning (08:00).
+    assert _before(rome(2026, 11, 18, 7, 0), rome(2026, 11, 18, 10, 0), monday) == rome(
+        2026, 11, 18, 8, 0
+    )
+    # 06:30 for 08:30: 08:00 would leave half an hour; the evening before it is.
+    assert _before(rome(2026, 11, 18, 6, 30), rome(2026, 11, 18, 8, 30), monday) == rome(
+        2026, 11, 17, 20, 30
+    )
+    # ...unless that evening is already past: then nothing fits.
+    assert (
+        _before(rome(2026, 11, 18, 6, 30), rome(2026, 11, 18, 8, 30), rome(2026, 11, 17, 21, 5))
+        is None
+    )
+    # A reminder at 02:00 belongs to the night that began the evening before.
+    assert _before(rome(2026, 11, 18, 2, 0), rome(2026, 11, 18, 8, 30), monday) == rome(
+        2026, 11, 17, 20, 30
+    )
+
+
+@given(
+    st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2030, 1, 1)),
+    st.integers(min_value=1, max_value=48 * 60),
+    st.integers(min_value=0, max_value=48 * 60),
+)
+def test_a_placed_notice_is_never_quiet_never_late_and_never_in_the_past(
+    naive: datetime, lead_minutes: int, ahead_minutes: int
+) -> None:
+    now = naive.replace(tzinfo=UTC)
+    deadline = now + timedelta(minutes=ahead_minutes + lead_minutes)
+    intended = deadline - timedelta(minutes=lead_minutes)
+    placed = _before(intended, deadline, now)
+    if placed is None:
+        return
+    assert not NIGHT.contains(placed.astimezone(ROME).time().replace(tzinfo=None))
+    assert placed < deadline
+    assert placed >= min(intended, now) or placed > now
+
+
+def test_the_quiet_hours_refusal_names_the_cycle_in_the_readers_language() -> None:
+    from bot.i18n import translator
+
+    base = timing.defaults(RemindersSettings())
+    with pytest.raises(timing.TimingError) as raised:
+        timing.check(timing.apply(base, {"quiet_hours": ["08:00", "10:00"]}))
+    italian = raised.value.text(translator("it"))
+    assert italian.startswith("Il giro «promemoria di scadenza» partirebbe alle 09:00")
+    assert "reminders" not in italian
+    english = raised.value.text(translator("en"))
+    assert english.startswith("The cycle of the due-date reminders would run at 09:00")
+    assert raised.value.english == english

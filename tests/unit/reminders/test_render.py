@@ -99,3 +99,52 @@ def test_C5_renew_buttons_only_while_a_late_loan_may_still_be_renewed() -> None:
     message = render.overdue_digest(t, cbnem, [first, month], [], TODAY)
     callbacks = [button.callback_data for row in message.buttons for button in row]
     assert callbacks == ["renew:1", "loans:list"]
+
+
+def test_C5_G14_a_late_loan_is_offered_renewal_only_while_the_regulation_allows_it() -> None:
+    t = translator("en")
+    cbnem, ginestra = load_policy("cbnem"), load_policy("ginestra")
+    first = LoanDue(ANNA, 1, "B1", "One day", TODAY - timedelta(days=1), "first_day", "book")
+    text = render.overdue_digest(t, cbnem, [first], [], TODAY).text
+    # C5: may be asked up to the 6th day late.
+    assert "You can still ask to renew it until Monday, 23 November 2026 (rule C5)." in text
+    assert "€0.10 for every day late, counted from the due date (rule C7)" in text
+    # G14: on or before the due date only: no button, no promise.
+    message = render.overdue_digest(t, ginestra, [first], [], TODAY)
+    assert "renew" not in message.text
+    assert [b.callback_data for row in message.buttons for b in row] == ["loans:list"]
+
+
+def _opened(kind: str, rule: str, reason: str) -> StandingChange:
+    return StandingChange(ANNA, "suspension:1", "opened", kind, rule, reason, None, None, CHARGED)
+
+
+def test_C8_G16_G20_a_restriction_opened_says_what_lifts_it() -> None:
+    t = translator("en")
+    cbnem, ginestra = load_policy("cbnem"), load_policy("ginestra")
+
+    def line(policy_name: str, change: StandingChange) -> str:
+        policy = cbnem if policy_name == "cbnem" else ginestra
+        return render.overdue_digest(t, policy, [], [change], TODAY).text
+
+    assert "until the late items are back and what you owe is paid" in line(
+        "cbnem", _opened("suspension", "C8", "overdue")
+    )
+    assert "in every library of the network" in line(
+        "cbnem", _opened("suspension", "C8", "overdue")
+    )
+    assert "until what you owe is paid" in line(
+        "cbnem", _opened("suspension", "C8", "unpaid_fines")
+    )
+    g16 = line("ginestra", _opened("suspension", "G16", "overdue"))
+    assert "until the late items are back." in g16
+    assert "what you owe" not in g16  # no money fines at Ginestra
+    assert "excluded from loans (rule G16) until the library staff lift it" in line(
+        "ginestra", _opened("exclusion", "G16", "long_overdue")
+    )
+    assert "until the service you ordered is paid" in line(
+        "ginestra", _opened("exclusion", "G20", "unpaid_service")
+    )
+    assert "until the short-loan item is back" in line(
+        "ginestra", _opened("exclusion", "G4", "short_loan_not_returned")
+    )
