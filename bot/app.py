@@ -60,6 +60,11 @@ PRIVATE_COMMANDS = (
     ("cancel", N_("Stop what we are doing")),
 )
 GROUP_COMMANDS = (("search", N_("Search the catalog")),)
+# An administrator's private chat ([telegram] admin_user_ids): the patron's menu and /admin.
+ADMIN_COMMANDS = (
+    *PRIVATE_COMMANDS,
+    ("admin", N_("Administration: rules, statistics, reminder timing")),
+)
 # The staff forum group's menu ([telegram] staff_chat_id): staff read it there only.
 STAFF_COMMANDS = (
     ("close", N_("End this conversation (the patron may rate it)")),
@@ -140,21 +145,39 @@ async def register_commands(app: BotApplication, i18n: I18n) -> None:
     def commands(t: Translator, table: tuple[tuple[str, str], ...]) -> list[BotCommand]:
         return [BotCommand(name, t.gettext(description)) for name, description in table]
 
-    default = i18n.translator()
-    await app.bot.set_my_commands(commands(default, GROUP_COMMANDS), scope=BotCommandScopeDefault())
-    await app.bot.set_my_commands(
-        commands(default, PRIVATE_COMMANDS), scope=BotCommandScopeAllPrivateChats()
-    )
-    for language in i18n.languages:
+    # Without a language code: for users whose language the library does not offer (the
+    # default language's words); then each offered language. Groups get search only.
+    for language in (None, *i18n.languages):
         t = i18n.translator(language)
+        await app.bot.set_my_commands(
+            commands(t, GROUP_COMMANDS), scope=BotCommandScopeDefault(), language_code=language
+        )
         await app.bot.set_my_commands(
             commands(t, PRIVATE_COMMANDS),
             scope=BotCommandScopeAllPrivateChats(),
             language_code=language,
         )
-    staff_chat_id = app.bot_data.settings.telegram.staff_chat_id if app.bot_data.settings else None
+    settings = app.bot_data.settings
+    staff_chat_id = settings.telegram.staff_chat_id if settings else None
     if staff_chat_id is not None:
         await register_staff_commands(app, i18n, staff_chat_id)
+    for admin_id in settings.telegram.admin_user_ids if settings else ():
+        await register_admin_commands(app, i18n, admin_id)
+
+
+async def register_admin_commands(app: BotApplication, i18n: I18n, user_id: int) -> None:
+    """An administrator's private chat also lists /admin. Telegram knows that chat only once
+    she has written to the bot: until then the menu is skipped (the next start sets it)."""
+    try:
+        for language in (None, *i18n.languages):
+            t = i18n.translator(language)
+            await app.bot.set_my_commands(
+                [BotCommand(name, t.gettext(text)) for name, text in ADMIN_COMMANDS],
+                scope=BotCommandScopeChat(user_id),
+                language_code=language,
+            )
+    except TelegramError as error:
+        log.warning("administrator %s: cannot set the command menu: %s", user_id, error)
 
 
 async def register_staff_commands(app: BotApplication, i18n: I18n, chat_id: int) -> None:

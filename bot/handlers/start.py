@@ -9,11 +9,15 @@ code from the desk (``/start link-CODE``). Every reply ends with the next steps 
 from __future__ import annotations
 
 import contextlib
+import math
 import warnings
+from datetime import datetime
+from typing import Any, cast
 
 from telegram import InlineKeyboardButton, Update
 from telegram.error import TelegramError
 from telegram.ext import (
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -36,8 +40,10 @@ from bot.handlers.context import (
 from bot.i18n import Translator, language_name, reason_message
 from bot.services import identity
 from bot.services.errors import Refusal
+from bot.services.pins import BadPin, check_pin_format
 
 ASK_CARD, ASK_PIN = range(2)
+LINKING = "linking"  # the conversation's name
 
 
 def main_menu(t: Translator, linked: bool) -> list[list[InlineKeyboardButton]]:
@@ -95,6 +101,11 @@ async def start(update: Update, context: BotContext) -> None:
     if payload == "search":
         await update.message.reply_text(search.ask_text(t, True))
         return
+    if payload == "tips":  # inline mode found nothing: "tips for searching"
+        await update.message.reply_text(
+            search.search_tips(t), reply_markup=search.new_search_markup(t)
+        )
+        return
     if account.language is None:
         await update.message.reply_text(
             t.gettext(
@@ -137,7 +148,7 @@ async def _link_with_code(update: Update, context: BotContext, code: str) -> Non
         )
     except Refusal as refusal:
         await update.message.reply_text(
-            _link_refusal(t, refusal), reply_markup=keyboard(*main_menu(t, account.linked))
+            _link_refusal(t, refusal, now()), reply_markup=keyboard(*main_menu(t, account.linked))
         )
         return
     await update.message.reply_text(
@@ -150,7 +161,7 @@ async def _link_with_code(update: Update, context: BotContext, code: str) -> Non
     )
 
 
-def _link_refusal(t: Translator, refusal: Refusal) -> str:
+def _link_refusal(t: Translator, refusal: Refusal, at: datetime) -> str:
     if refusal.code == "wrong_card_or_pin":
         left = int(refusal.detail) if refusal.detail and refusal.detail.isdigit() else 0
         return t.ngettext(
@@ -160,9 +171,16 @@ def _link_refusal(t: Translator, refusal: Refusal) -> str:
             n=left,
         )
     if refusal.code == "card_locked":
-        return t.gettext(
-            "Too many wrong PINs: for your safety, linking is paused for 15 minutes. If you "
-            "have forgotten your PIN, the desk can give you a new one."
+        until = _locked_until(refusal, at)
+        minutes = max(1, math.ceil((until - at).total_seconds() / 60))
+        return t.ngettext(
+            "Too many wrong PINs: for your safety, linking is paused for {n} minute, until "
+            "{time}. If you have forgotten your PIN, the desk can give you a new one.",
+            "Too many wrong PINs: for your safety, linking is paused for {n} minutes, until "
+            "{time}. If you have forgotten your PIN, the desk can give you a new one.",
+            minutes,
+            n=minutes,
+            time=t.format_time(until),
         )
     if refusal.code == "card_linked_elsewhere":
         return t.gettext(
@@ -177,6 +195,15 @@ def _link_refusal(t: Translator, refusal: Refusal) -> str:
             "the desk for a new one, or link with your card number and PIN."
         )
     return reason_message(t, refusal.code)
+
+
+def _locked_until(refusal: Refusal, at: datetime) -> datetime:
+    """When the lock ends: the refusal carries it (ISO); the full lock if it is unreadable."""
+    try:
+        until = datetime.fromisoformat(refusal.detail or "")
+    except ValueError:
+        return at + identity.LOCK
+    return until if until.tzinfo is not None else at + identity.LOCK
 
 
 async def choose_language(update: Update, context: BotContext) -> None:
@@ -213,6 +240,11 @@ async def help_command(update: Update, context: BotContext) -> None:
     if update.message is None:
         return
     account, t = await who(update, context)
+    if not is_private(update):  # in a group the bot only searches
+        await update.message.reply_text(
+            render.private_only_text(t), reply_markup=render.private_only_markup(t, context)
+        )
+        return
     await update.message.reply_text(
         t.gettext(
             "Here is what I can do:\n"
@@ -242,7 +274,9 @@ async def link_begin(update: Update, context: BotContext) -> int:
         return ConversationHandler.END
     if not is_private(update):
         await context.bot.send_message(
-            chat.id, t.gettext("For your privacy, let's link your card in a private chat.")
+            chat.id,
+            t.gettext("For your privacy, let's link your card in a private chat."),
+            reply_markup=render.private_only_markup(t, context),
         )
         return ConversationHandler.END
     if account.linked:
@@ -269,7 +303,10 @@ async def link_card(update: Update, context: BotContext) -> int:
     card = update.message.text.strip()
     if not card or len(card) > 32 or any(ch.isspace() for ch in card):
         await update.message.reply_text(
-            t.gettext("That does not look like a card number. Please send just the number.")
+            t.gettext(
+                "That does not look like a card number. Please send just the number, or "
+                "/cancel to stop."
+            )
         )
         return ASK_CARD
     if context.user_data is not None:
@@ -291,6 +328,15 @@ async def link_pin(update: Update, context: BotContext) -> int:
     with contextlib.suppress(TelegramError):
         await message.delete()
     try:
+        check_pin_format(pin)
+    except BadPin:
+        # Not a PIN at all (letters, too short): a slip, not a guess, so it is not counted.
+        await context.bot.send_message(
+            message.chat_id,
+            t.gettext("A PIN is 4 to 8 digits. Please send it again, or /cancel to stop."),
+        )
+        return ASK_PIN
+    try:
         patron = await identity.link_with_pin(
             context.library,
             telegram_user_id=update.effective_user.id,
@@ -303,12 +349,14 @@ async def link_pin(update: Update, context: BotContext) -> int:
         if refusal.code == "wrong_card_or_pin":
             await context.bot.send_message(
                 message.chat_id,
-                _link_refusal(t, refusal) + "\n\n" + t.gettext("Please send your card number."),
+                _link_refusal(t, refusal, now())
+                + "\n\n"
+                + t.gettext("Please send your card number."),
             )
             return ASK_CARD
         await context.bot.send_message(
             message.chat_id,
-            _link_refusal(t, refusal),
+            _link_refusal(t, refusal, now()),
             reply_markup=keyboard(*main_menu(t, account.linked)),
         )
         return ConversationHandler.END
@@ -340,6 +388,27 @@ async def cancel(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
+async def leave_linking(update: Update, context: BotContext) -> int:
+    """Another command, or a button, while the bot waits for a card number or a PIN: linking
+    stops and the command or the button does what it always does. Otherwise the title typed
+    after a search would be read as a card number, and the next one as a PIN."""
+    if context.user_data is not None:
+        context.user_data.pop("linking_card", None)
+    application = cast(BotApplication, context.application)
+    handlers: list[BaseHandler[Any, BotContext, Any]] = application.handlers.get(0, [])
+    mine = next(
+        index
+        for index, handler in enumerate(handlers)
+        if isinstance(handler, ConversationHandler) and handler.name == LINKING
+    )
+    for handler in handlers[mine + 1 :]:  # as PTB would have: the first that wants it
+        check = handler.check_update(update)
+        if check is not None and check is not False:
+            await handler.handle_update(update, application, check, context)
+            break
+    return ConversationHandler.END
+
+
 def linking_conversation() -> ConversationHandler[BotContext]:
     # The dialogue starts from a button but goes on with text messages, so it is tracked per
     # chat and user, not per message: PTB warns about exactly that choice, which is ours.
@@ -354,9 +423,14 @@ def linking_conversation() -> ConversationHandler[BotContext]:
                 ASK_CARD: [MessageHandler(filters.TEXT & ~filters.COMMAND, link_card)],
                 ASK_PIN: [MessageHandler(filters.TEXT & ~filters.COMMAND, link_pin)],
             },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            name="linking",
+            fallbacks=[
+                CommandHandler("cancel", cancel),
+                MessageHandler(filters.COMMAND, leave_linking),
+                CallbackQueryHandler(leave_linking),
+            ],
+            name=LINKING,
             per_message=False,
+            allow_reentry=True,  # /link or "Link my card" again starts over
             conversation_timeout=600,
         )
 
