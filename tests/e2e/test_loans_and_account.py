@@ -160,6 +160,7 @@ async def test_renewal_answers_with_a_receipt_kept_in_the_store(bot: BotWorld) -
     [(reference, channel)] = list(rows)
     assert channel == "telegram"
     assert f"Reference: {reference}" in receipt.body
+    assert "loans:list" in [button["callback_data"] for button in receipt.buttons]  # a way on
     # The list it was pressed on shows the loan as it is now.
     await edited(bot, anna, listing, "Renewals used: 1 of 2")
 
@@ -535,3 +536,55 @@ def test_renew_all_report_of_forty_long_titles_fits_one_message() -> None:
         assert utf16_len(text) <= MESSAGE_LIMIT
         assert text.count("\n• ") == len(outcomes)
     assert "R-2026-000039" in renew_all_text(en, renewed, summary, policy)
+
+
+async def test_an_old_unlink_confirmation_never_unlinks_a_card_linked_since(
+    bot: BotWorld,
+) -> None:
+    emu = bot.emulator
+    anna = await linked(bot, "0001")
+    screen = await ask(bot, anna, "account")
+    emu.press_button(anna.id, anna.id, screen.message_id, text="Unlink my card")
+    question = await edited(bot, anna, screen, "Unlink card 0001")
+    # Meanwhile she unlinks 0001 elsewhere and links her other card.
+    library = bot.world.library
+    await identity.unlink(library, telegram_user_id=anna.id)
+    await bot.patron_with_pin("0002", PIN)
+    await identity.link_with_pin(
+        library,
+        telegram_user_id=anna.id,
+        chat_id=anna.id,
+        card="0002",
+        pin=PIN,
+        now=datetime.now(UTC),
+    )
+    emu.press_button(anna.id, anna.id, question.message_id, text="Yes, unlink")
+    asked = await edited(bot, anna, question, "Unlink card 0002")
+    account = await identity.account(library, anna.id)
+    assert account.patron is not None
+    assert account.patron.card == "0002"
+    emu.press_button(anna.id, anna.id, asked.message_id, text="Yes, unlink")
+    await edited(bot, anna, asked, "Card 0002 is no longer linked")
+    assert not (await identity.account(library, anna.id)).linked
+
+
+async def test_after_forget_an_old_result_page_knows_nothing(bot: BotWorld) -> None:
+    emu = bot.emulator
+    anna = await linked(bot, "0001")
+    for number in range(7):
+        await bot.world.title_with_copies(f"Diario segreto {number}", (f"D{number}", "BRU"))
+    results = await ask_text(bot, anna, "diario segreto")
+    assert "Next ›" in [button["text"] for button in results.buttons]
+    question = await ask(bot, anna, "forget")
+    emu.press_button(anna.id, anna.id, question.message_id, text="Yes, delete")
+    done = await edited(bot, anna, question, "I no longer know you")
+    assert "link:start" in [button.get("callback_data") for button in done.buttons]
+    # The words she searched for went with the rest: the old list cannot turn its page.
+    emu.press_button(anna.id, anna.id, results.message_id, text="Next ›")
+    again = await emu.wait_for_reply(anna.id, after=done)
+    assert "too old" in again.body
+
+
+async def ask_text(bot: BotWorld, user: User, text: str) -> ChatMessage:
+    emu = bot.emulator
+    return await emu.wait_for_reply(user.id, after=emu.send_text(user.id, text))
