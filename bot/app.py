@@ -124,6 +124,7 @@ def build_application(settings: Settings) -> BotApplication:
     appointment_staff.register(app)
     appointments.register(app)
     search.register(app)
+    start.register_last(app)  # a command nobody knows, a message that is not text
     return app
 
 

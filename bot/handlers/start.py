@@ -246,19 +246,23 @@ async def help_command(update: Update, context: BotContext) -> None:
         )
         return
     await update.message.reply_text(
-        t.gettext(
-            "Here is what I can do:\n"
-            "• send me a title, an author or an ISBN to search the catalog (/search)\n"
-            "• /loans: your loans, with due dates and renewals\n"
-            "• /holds: your holds and where to collect them\n"
-            "• /account: your card, fines and preferences\n"
-            "• /language: change language\n"
-            "• /privacy: what I keep about you, and /forget to delete it\n"
-            "• /librarian: talk to a librarian\n"
-            "• /appointment: book an appointment with a librarian\n"
-            "• /cancel: stop what we are doing"
-        ),
+        help_text(t),
         reply_markup=keyboard(*main_menu(t, account.linked), render.ask_librarian_row(t, context)),
+    )
+
+
+def help_text(t: Translator) -> str:
+    return t.gettext(
+        "Here is what I can do:\n"
+        "• send me a title, an author or an ISBN to search the catalog (/search)\n"
+        "• /loans: your loans, with due dates and renewals\n"
+        "• /holds: your holds and where to collect them\n"
+        "• /account: your card, fines and preferences\n"
+        "• /language: change language\n"
+        "• /privacy: what I keep about you, and /forget to delete it\n"
+        "• /librarian: talk to a librarian\n"
+        "• /appointment: book an appointment with a librarian\n"
+        "• /cancel: stop what we are doing"
     )
 
 
@@ -433,6 +437,44 @@ def linking_conversation() -> ConversationHandler[BotContext]:
             allow_reentry=True,  # /link or "Link my card" again starts over
             conversation_timeout=600,
         )
+
+
+# What nothing else answered, in a private chat ----------------------------------------------
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """A command the bot does not have (``/prestiti``): say so, and what it can do."""
+    message = update.message
+    if message is None or message.text is None:
+        return
+    account, t = await who(update, context)
+    command = render.clip(message.text.split(maxsplit=1)[0], 40)
+    await message.reply_text(
+        t.gettext("I do not know the command {command}.", command=command) + "\n\n" + help_text(t),
+        reply_markup=keyboard(*main_menu(t, account.linked)),
+    )
+
+
+async def not_text(update: Update, context: BotContext) -> None:
+    """A photo, a sticker, a voice message outside a chat with a librarian."""
+    if update.message is None:
+        return
+    account, t = await who(update, context)
+    await update.message.reply_text(
+        t.gettext(
+            "I can only read text messages. Send me a title, an author or an ISBN and I will "
+            "search the catalog, or choose below."
+        ),
+        reply_markup=keyboard(*main_menu(t, account.linked)),
+    )
+
+
+def register_last(app: BotApplication) -> None:
+    """After every other handler (``build_application`` calls it last): in a private chat, a
+    command nobody handles and a message that is not text still get an answer."""
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
+    app.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, not_text))
 
 
 def register(app: BotApplication) -> None:

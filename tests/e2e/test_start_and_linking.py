@@ -270,3 +270,24 @@ async def test_help_in_a_group_offers_search_only(bot: BotWorld) -> None:
         assert [button.get("url") for button in reply.buttons] == [
             "https://t.me/bibliobot_sandbox_bot"
         ]
+
+
+async def test_an_unknown_command_or_a_sticker_still_gets_an_answer(bot: BotWorld) -> None:
+    emu = bot.emulator
+    marta = emu.add_user("Marta", language_code="it", started=True)
+    reply = await emu.wait_for_reply(marta.id, after=emu.send_command(marta.id, "prestiti"))
+    assert reply.body.startswith("Non conosco il comando /prestiti.")
+    assert "/loans" in reply.body
+    assert "link:start" in [button.get("callback_data") for button in reply.buttons]
+    sticker = emu.send_sticker(marta.id, b"RIFF....WEBP", emoji="📚")
+    reply = await emu.wait_for_reply(marta.id, after=sticker)
+    assert "So leggere solo i messaggi di testo" in reply.body
+    assert "search:help" in [button.get("callback_data") for button in reply.buttons]
+    # In a group the bot does not answer what is not for it.
+    group = emu.add_group("Lettori", members={marta.id: "member"})
+    emu.send_command(marta.id, "prestiti", chat_id=group.id)
+    emu.send_sticker(marta.id, b"RIFF....WEBP", emoji="📚", chat_id=group.id)
+    asked = emu.send_command(marta.id, "search", chat_id=group.id)
+    reply = await emu.wait_for_reply(group.id, after=asked)
+    assert [m.body for m in emu.bot_messages(group.id)] == [reply.body]
+    assert "/search" in reply.body
