@@ -588,3 +588,20 @@ async def test_after_forget_an_old_result_page_knows_nothing(bot: BotWorld) -> N
 async def ask_text(bot: BotWorld, user: User, text: str) -> ChatMessage:
     emu = bot.emulator
     return await emu.wait_for_reply(user.id, after=emu.send_text(user.id, text))
+
+
+async def test_a_suspended_card_is_told_why_it_cannot_renew(bot: BotWorld) -> None:
+    anna = await linked(bot, "0001")
+    await lend(bot, "0001", "Returned late", "S1", days=45)
+    loan_id = await lend(bot, "0001", "Renewable otherwise", "S2", days=31)
+    await loans.checkin(bot.world.library, barcode="S1", now=datetime.now(UTC))  # a fine: C8
+    summary = await patrons.summary(bot.world.library, card="0001", now=datetime.now(UTC))
+    assert summary.status == "suspended"
+    stored = await loan_row(bot, loan_id)
+    listing = await ask(bot, anna, "loans")
+    answer = await press(bot, anna, listing, "Renewable otherwise")
+    owed = translator("en").format_money(summary.fines_owed_cents)
+    assert "❌ Not renewed: Renewable otherwise" in answer.body
+    assert f"You have {owed} to pay for late returns" in answer.body
+    assert "Rule C8: until the late items are returned and what is owed is paid." in answer.body
+    assert await loan_row(bot, loan_id) == stored
