@@ -151,6 +151,7 @@ async def _link_with_code(update: Update, context: BotContext, code: str) -> Non
             _link_refusal(t, refusal, now()), reply_markup=keyboard(*main_menu(t, account.linked))
         )
         return
+    await keep_language(context, account, t, update.effective_user.id)
     await update.message.reply_text(
         t.gettext(
             "Your card {card} is now linked to this chat. Welcome, {name}!",
@@ -159,6 +160,18 @@ async def _link_with_code(update: Update, context: BotContext, code: str) -> Non
         ),
         reply_markup=keyboard(*main_menu(t, True)),
     )
+
+
+async def keep_language(
+    context: BotContext, account: identity.Account, t: Translator, user_id: int
+) -> None:
+    """A patron who never chose a language (she came by ``/link`` or a desk code, not by
+    ``/start``'s question) keeps the one she has been reading: linking must not switch the
+    chat to the card's language unasked. It becomes her choice, for notices too."""
+    if account.language is None:
+        await identity.choose_language(
+            context.library, telegram_user_id=user_id, language=t.language, now=now()
+        )
 
 
 def _link_refusal(t: Translator, refusal: Refusal, at: datetime) -> str:
@@ -367,6 +380,7 @@ async def link_pin(update: Update, context: BotContext) -> int:
     finally:
         if context.user_data is not None:
             context.user_data.pop("linking_card", None)
+    await keep_language(context, account, t, update.effective_user.id)
     await context.bot.send_message(
         message.chat_id,
         t.gettext(

@@ -291,3 +291,29 @@ async def test_an_unknown_command_or_a_sticker_still_gets_an_answer(bot: BotWorl
     reply = await emu.wait_for_reply(group.id, after=asked)
     assert [m.body for m in emu.bot_messages(group.id)] == [reply.body]
     assert "/search" in reply.body
+
+
+async def test_one_card_per_telegram_account(bot: BotWorld) -> None:
+    await bot.patron_with_pin("0001", "2468")
+    await bot.patron_with_pin("0002", "1357")
+    emu = bot.emulator
+    anna = emu.add_user("Anna", language_code="en", started=True)
+    assert "0001 is now linked" in await _attempt(bot, anna.id, "0001", "2468")
+    # She never chose a language: linking keeps the one she was reading, not the card's (it).
+    again = await emu.wait_for_reply(anna.id, after=emu.send_command(anna.id, "link"))
+    assert "This chat is already linked to a card: see /account." in again.body
+    code, _ = await patrons.link_code(bot.world.library, card="0002", now=datetime.now(UTC))
+    refused = await emu.wait_for_reply(
+        anna.id, after=emu.send_command(anna.id, "start", f"link-{code}")
+    )
+    assert "This chat is already linked to a card: see /account." in refused.body
+    account = await identity.account(bot.world.library, anna.id)
+    assert account.patron is not None
+    assert account.patron.card == "0001"
+    # The code was not used up: card 0002's owner can still link with it.
+    luca = emu.add_user("Luca", language_code="en", started=True)
+    linked = await emu.wait_for_reply(
+        luca.id, after=emu.send_command(luca.id, "start", f"link-{code}")
+    )
+    assert "0002 is now linked" in linked.body
+    assert (await identity.account(bot.world.library, luca.id)).language == "en"
