@@ -82,18 +82,17 @@ async def start(update: Update, context: BotContext) -> None:
     if update.message is None:
         return
     account, t = await who(update, context)
-    if not is_private(update):
-        await update.message.reply_text(
-            t.gettext("Send me a title or an author to search the catalog.")
-        )
+    # Imported here: search's buttons come back to this module's menu.
+    from bot.handlers import search
+
+    if not is_private(update):  # in a group only /search searches (free text is the group's)
+        await update.message.reply_text(search.ask_text(t, False))
         return
     payload = context.args[0] if context.args else ""
     if payload.startswith("link-"):
         await _link_with_code(update, context, payload.removeprefix("link-"))
         return
     # Links from shared search results and from group chats (t.me/<bot>?start=...).
-    from bot.handlers import search  # here: search's buttons come back to start's menu
-
     record = payload.removeprefix("rec-")
     if payload.startswith("rec-") and record.isdigit() and len(record) < 12:
         await search.send_record(update, context, int(record))

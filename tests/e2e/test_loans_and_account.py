@@ -264,12 +264,15 @@ async def test_personal_data_stays_out_of_groups(bot: BotWorld) -> None:
     anna = await linked(bot, "0001")
     await lend(bot, "0001", "Private reading", "H1", days=3)
     group = emu.add_group("Book club", members={anna.id: "member"})
-    for command in ("loans", "account", "forget", "privacy"):
+    commands = ("loans", "account", "forget", "privacy", "holds", "help", "link")
+    for command in (*commands, "appointment", "librarian"):
         sent = emu.send_command(anna.id, command, chat_id=group.id)
         reply = await emu.wait_for_reply(group.id, after=sent)
-        assert "https://t.me/bibliobot_sandbox_bot" in reply.body
+        urls = [reply.body, *(str(button.get("url")) for button in reply.buttons)]
+        assert any("https://t.me/bibliobot_sandbox_bot" in url for url in urls), command
         assert "Private reading" not in reply.body
         assert "0001" not in reply.body
+        assert not [b for b in reply.buttons if "callback_data" in b], command
     assert (await identity.account(bot.world.library, anna.id)).linked
 
 

@@ -270,6 +270,11 @@ async def test_help_in_a_group_offers_search_only(bot: BotWorld) -> None:
         assert [button.get("url") for button in reply.buttons] == [
             "https://t.me/bibliobot_sandbox_bot"
         ]
+    # /start in a group: the group's way to search (free text in a group is not for the bot).
+    reply = await emu.wait_for_reply(
+        group.id, after=emu.send_command(luca.id, "start", chat_id=group.id)
+    )
+    assert reply.body == "Send /search followed by a title, an author or an ISBN."
 
 
 async def test_an_unknown_command_or_a_sticker_still_gets_an_answer(bot: BotWorld) -> None:
