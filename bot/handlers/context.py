@@ -116,7 +116,9 @@ def parse_callback(data: str | None, prefix: str, count: int) -> list[str] | Non
 
 
 def int_part(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    """An id from a button: ASCII digits only ("²" and "١٢" are digits to ``str.isdigit``,
+    and the first would make ``int`` raise on a forged press)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
 
 
 def keyboard(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:

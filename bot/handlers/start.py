@@ -31,6 +31,7 @@ from bot.handlers.context import (
     BotApplication,
     BotContext,
     callback,
+    int_part,
     is_private,
     keyboard,
     now,
@@ -93,9 +94,9 @@ async def start(update: Update, context: BotContext) -> None:
         await _link_with_code(update, context, payload.removeprefix("link-"))
         return
     # Links from shared search results and from group chats (t.me/<bot>?start=...).
-    record = payload.removeprefix("rec-")
-    if payload.startswith("rec-") and record.isdigit() and len(record) < 12:
-        await search.send_record(update, context, int(record))
+    record = int_part(payload.removeprefix("rec-")) if payload.startswith("rec-") else None
+    if record is not None:
+        await search.send_record(update, context, record)
         return
     if payload == "search":
         await update.message.reply_text(search.ask_text(t, True))

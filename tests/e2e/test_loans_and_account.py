@@ -608,3 +608,21 @@ async def test_a_suspended_card_is_told_why_it_cannot_renew(bot: BotWorld) -> No
     assert f"You have {owed} to pay for late returns" in answer.body
     assert "Rule C8: until the late items are returned and what is owed is paid." in answer.body
     assert await loan_row(bot, loan_id) == stored
+
+
+async def test_odd_digits_in_a_forged_button_are_not_an_error(bot: BotWorld) -> None:
+    """``"²".isdigit()`` is true and ``int("²")`` raises: ids are read as ASCII digits only."""
+    emu = bot.emulator
+    anna = await linked(bot, "0001")
+    loan_id = await lend(bot, "0001", "Unchanged", "O1", days=31)
+    stored = await loan_row(bot, loan_id)
+    listing = await ask(bot, anna, "loans")
+    for data in ("renew:²:0", "renew:١:0", "loans:page:²", "rec:²", "hold:cx:²", "sr:²:ab"):
+        query = emu.press_button(anna.id, anna.id, listing.message_id, data=data, forge=True)
+        await answered(bot, query)
+    floor = emu.transcript(anna.id)[-1]
+    emu.send_command(anna.id, "start", "rec-²")
+    await emu.wait_for_reply(anna.id, after=floor)
+    bodies = [message.body for message in emu.bot_messages(anna.id)]
+    assert not [body for body in bodies if "went wrong" in body]
+    assert await loan_row(bot, loan_id) == stored
