@@ -197,6 +197,27 @@ async def register_staff_commands(app: BotApplication, i18n: I18n, chat_id: int)
         log.warning("staff group %s: cannot set its command menu: %s", chat_id, error)
 
 
+async def set_chat_menu(context: BotContext, chat_id: int, language: str | None) -> None:
+    """A patron's private chat menu in the language she chose in the bot (Telegram would
+    otherwise word it after her phone's language); ``None`` (after /forget) removes it. An
+    administrator's chat keeps /admin, in every language variant the start-up set."""
+    settings = context.bot_data.settings
+    admin = settings is not None and chat_id in settings.telegram.admin_user_ids
+    scope = BotCommandScopeChat(chat_id)
+    try:
+        if language is None:
+            if not admin:
+                await context.bot.delete_my_commands(scope=scope)
+            return
+        t = context.i18n.translator(language)
+        table = ADMIN_COMMANDS if admin else PRIVATE_COMMANDS
+        menu = [BotCommand(name, t.gettext(text)) for name, text in table]
+        for code in (None, *context.i18n.languages) if admin else (None,):
+            await context.bot.set_my_commands(menu, scope=scope, language_code=code)
+    except TelegramError as error:
+        log.warning("chat %s: cannot set its command menu: %s", chat_id, error)
+
+
 async def on_stop(app: BotApplication) -> None:
     await stop_dispatching(app)
     library = app.bot_data.library

@@ -374,6 +374,9 @@ async def forget_button(update: Update, context: BotContext) -> None:
         )
         return
     await identity.forget(context.library, telegram_user_id=update.effective_user.id)
+    from bot.app import set_chat_menu  # the application's menus (app imports handlers)
+
+    await set_chat_menu(context, update.effective_user.id, None)  # her language went too
     # What the bot holds in memory for this chat goes too (the words of recent searches).
     if context.user_data is not None:
         context.user_data.clear()

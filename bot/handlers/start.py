@@ -232,6 +232,10 @@ async def choose_language(update: Update, context: BotContext) -> None:
     )
     account, t = await who(update, context)
     await query.answer(t.gettext("Language: {language}", language=language_name(parts[0])))
+    if is_private(update):
+        from bot.app import set_chat_menu  # the application's menus (app imports handlers)
+
+        await set_chat_menu(context, update.effective_user.id, parts[0])
     if query.message is not None and is_private(update):
         await context.bot.send_message(
             query.message.chat.id,

@@ -421,6 +421,15 @@ async def test_switching_language_changes_the_following_messages(bot: BotWorld) 
     account = await ask(bot, marta, "account")
     assert "Language: English" in account.body
     assert emu.bot_messages(marta.id)[-1].body == account.body
+    # Her phone speaks Italian; the command menu of her chat follows her choice.
+    menu = {c["command"]: c["description"] for c in emu.commands_for(marta.id)}
+    assert menu["loans"] == "My loans and renewals"
+    # /forget takes the choice away, and the menu goes back to her phone's language.
+    question = await ask(bot, marta, "forget")
+    emu.press_button(marta.id, marta.id, question.message_id, text="Yes, delete")
+    await edited(bot, marta, question, "I no longer know you")
+    menu = {c["command"]: c["description"] for c in emu.commands_for(marta.id)}
+    assert menu["loans"] == it.gettext("My loans and renewals") != "My loans and renewals"
 
 
 # -- the worst case -------------------------------------------------------------------------
