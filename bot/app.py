@@ -105,6 +105,9 @@ def build_application(settings: Settings) -> BotApplication:
     app.bot_data.settings = settings
     errors.register(app)
     delivery.register(app)  # group -2: sees every update first
+    # Linking a card first in group 0: any other command or button ends it, then does its work
+    # (a title typed after /librarian or /search is never read as a card number or a PIN).
+    start.register_linking(app)
     # The chat with the librarians runs first (group -1): a patron talking to a librarian is
     # not searching the catalog, and a staff reply in a topic is for the patron.
     handoff.register(app)

@@ -418,12 +418,12 @@ async def leave_linking(update: Update, context: BotContext) -> int:
         context.user_data.pop("linking_card", None)
     application = cast(BotApplication, context.application)
     handlers: list[BaseHandler[Any, BotContext, Any]] = application.handlers.get(0, [])
-    mine = next(
-        index
-        for index, handler in enumerate(handlers)
-        if isinstance(handler, ConversationHandler) and handler.name == LINKING
-    )
-    for handler in handlers[mine + 1 :]:  # as PTB would have: the first that wants it
+    others = [
+        handler
+        for handler in handlers
+        if not (isinstance(handler, ConversationHandler) and handler.name == LINKING)
+    ]
+    for handler in others:  # as PTB would have without linking: the first that wants it
         check = handler.check_update(update)
         if check is not None and check is not False:
             await handler.handle_update(update, application, check, context)
@@ -495,8 +495,14 @@ def register_last(app: BotApplication) -> None:
     app.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, not_text))
 
 
-def register(app: BotApplication) -> None:
+def register_linking(app: BotApplication) -> None:
+    """First in group 0 (``build_application`` calls it before the others): while it waits for
+    a card number or a PIN, every other command or button ends it before doing its own work
+    (see :func:`leave_linking`), /librarian and the interlibrary buttons included."""
     app.add_handler(linking_conversation())
+
+
+def register(app: BotApplication) -> None:
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("language", language_command))
     app.add_handler(CommandHandler("help", help_command))
