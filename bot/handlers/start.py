@@ -22,6 +22,7 @@ from telegram.ext import (
     CommandHandler,
     ConversationHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.warnings import PTBUserWarning
@@ -45,6 +46,7 @@ from bot.services.pins import BadPin, check_pin_format
 
 ASK_CARD, ASK_PIN = range(2)
 LINKING = "linking"  # the conversation's name
+LINKING_TIMEOUT = 600  # seconds the dialogue waits for a card number or a PIN
 
 
 def main_menu(t: Translator, linked: bool) -> list[list[InlineKeyboardButton]]:
@@ -431,6 +433,27 @@ async def leave_linking(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
+async def linking_timed_out(update: Update, context: BotContext) -> None:
+    """Ten minutes without an answer: linking stops and says so, so that a PIN sent later is
+    not taken in silence for a catalog search."""
+    if context.user_data is not None:
+        context.user_data.pop("linking_card", None)
+    chat = update.effective_chat
+    if chat is None or update.effective_user is None:
+        return
+    _, t = await who(update, context)
+    await context.bot.send_message(
+        chat.id,
+        t.gettext(
+            "I have stopped waiting for your card number and PIN. When you are ready, press "
+            "the button to link your card."
+        ),
+        reply_markup=keyboard(
+            [InlineKeyboardButton(t.gettext("🪪 Link my library card"), callback_data="link:start")]
+        ),
+    )
+
+
 def linking_conversation() -> ConversationHandler[BotContext]:
     # The dialogue starts from a button but goes on with text messages, so it is tracked per
     # chat and user, not per message: PTB warns about exactly that choice, which is ours.
@@ -444,6 +467,7 @@ def linking_conversation() -> ConversationHandler[BotContext]:
             states={
                 ASK_CARD: [MessageHandler(filters.TEXT & ~filters.COMMAND, link_card)],
                 ASK_PIN: [MessageHandler(filters.TEXT & ~filters.COMMAND, link_pin)],
+                ConversationHandler.TIMEOUT: [TypeHandler(Update, linking_timed_out)],
             },
             fallbacks=[
                 CommandHandler("cancel", cancel),
@@ -453,7 +477,7 @@ def linking_conversation() -> ConversationHandler[BotContext]:
             name=LINKING,
             per_message=False,
             allow_reentry=True,  # /link or "Link my card" again starts over
-            conversation_timeout=600,
+            conversation_timeout=LINKING_TIMEOUT,
         )
 
 

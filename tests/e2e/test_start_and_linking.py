@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from telegram.ext import ConversationHandler
 
 from bot.app import register_commands
 from bot.handlers import context as handler_context
+from bot.handlers.start import LINKING
 from bot.services import identity, patrons
 from tests.e2e.conftest import ADMIN_ID, BotWorld
 
@@ -322,3 +324,24 @@ async def test_one_card_per_telegram_account(bot: BotWorld) -> None:
     )
     assert "0002 is now linked" in linked.body
     assert (await identity.account(bot.world.library, luca.id)).language == "en"
+
+
+async def test_linking_left_waiting_says_it_stopped(bot: BotWorld) -> None:
+    """After ten minutes without an answer the dialogue ends and says so: a PIN sent later is
+    not taken in silence for a search. (The timeout is shortened here: PTB's job queue runs
+    on the real clock.)"""
+    [linking] = [
+        handler
+        for handler in bot.app.handlers[0]
+        if isinstance(handler, ConversationHandler) and handler.name == LINKING
+    ]
+    linking._conversation_timeout = 0.5  # PTB has no public setter
+    await bot.patron_with_pin("0001", "2468")
+    emu = bot.emulator
+    marta = emu.add_user("Marta", language_code="it", started=True)
+    await emu.wait_for_reply(marta.id, after=emu.send_command(marta.id, "link"))
+    asked = await emu.wait_for_reply(marta.id, after=emu.send_text(marta.id, "0001"))
+    stopped = await emu.wait_for_reply(marta.id, after=asked)
+    assert "Ho smesso di aspettare il numero della tessera e il PIN" in stopped.body
+    assert [b.get("callback_data") for b in stopped.buttons] == ["link:start"]
+    assert not (await identity.account(bot.world.library, marta.id)).linked
