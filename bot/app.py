@@ -60,6 +60,11 @@ PRIVATE_COMMANDS = (
     ("cancel", N_("Stop what we are doing")),
 )
 GROUP_COMMANDS = (("search", N_("Search the catalog")),)
+# An administrator's private chat ([telegram] admin_user_ids): the patron's menu and /admin.
+ADMIN_COMMANDS = (
+    *PRIVATE_COMMANDS,
+    ("admin", N_("Administration: rules, statistics, reminder timing")),
+)
 # The staff forum group's menu ([telegram] staff_chat_id): staff read it there only.
 STAFF_COMMANDS = (
     ("close", N_("End this conversation (the patron may rate it)")),
@@ -101,6 +106,9 @@ def build_application(settings: Settings) -> BotApplication:
     app.bot_data.settings = settings
     errors.register(app)
     delivery.register(app)  # group -2: sees every update first
+    # Linking a card first in group 0: any other command or button ends it, then does its work
+    # (a title typed after /librarian or /search is never read as a card number or a PIN).
+    start.register_linking(app)
     # The chat with the librarians runs first (group -1): a patron talking to a librarian is
     # not searching the catalog, and a staff reply in a topic is for the patron.
     handoff.register(app)
@@ -120,6 +128,7 @@ def build_application(settings: Settings) -> BotApplication:
     appointment_staff.register(app)
     appointments.register(app)
     search.register(app)
+    start.register_last(app)  # a command nobody knows, a message that is not text
     return app
 
 
@@ -141,21 +150,39 @@ async def register_commands(app: BotApplication, i18n: I18n) -> None:
     def commands(t: Translator, table: tuple[tuple[str, str], ...]) -> list[BotCommand]:
         return [BotCommand(name, t.gettext(description)) for name, description in table]
 
-    default = i18n.translator()
-    await app.bot.set_my_commands(commands(default, GROUP_COMMANDS), scope=BotCommandScopeDefault())
-    await app.bot.set_my_commands(
-        commands(default, PRIVATE_COMMANDS), scope=BotCommandScopeAllPrivateChats()
-    )
-    for language in i18n.languages:
+    # Without a language code: for users whose language the library does not offer (the
+    # default language's words); then each offered language. Groups get search only.
+    for language in (None, *i18n.languages):
         t = i18n.translator(language)
+        await app.bot.set_my_commands(
+            commands(t, GROUP_COMMANDS), scope=BotCommandScopeDefault(), language_code=language
+        )
         await app.bot.set_my_commands(
             commands(t, PRIVATE_COMMANDS),
             scope=BotCommandScopeAllPrivateChats(),
             language_code=language,
         )
-    staff_chat_id = app.bot_data.settings.telegram.staff_chat_id if app.bot_data.settings else None
+    settings = app.bot_data.settings
+    staff_chat_id = settings.telegram.staff_chat_id if settings else None
     if staff_chat_id is not None:
         await register_staff_commands(app, i18n, staff_chat_id)
+    for admin_id in settings.telegram.admin_user_ids if settings else ():
+        await register_admin_commands(app, i18n, admin_id)
+
+
+async def register_admin_commands(app: BotApplication, i18n: I18n, user_id: int) -> None:
+    """An administrator's private chat also lists /admin. Telegram knows that chat only once
+    she has written to the bot: until then the menu is skipped (the next start sets it)."""
+    try:
+        for language in (None, *i18n.languages):
+            t = i18n.translator(language)
+            await app.bot.set_my_commands(
+                [BotCommand(name, t.gettext(text)) for name, text in ADMIN_COMMANDS],
+                scope=BotCommandScopeChat(user_id),
+                language_code=language,
+            )
+    except TelegramError as error:
+        log.warning("administrator %s: cannot set the command menu: %s", user_id, error)
 
 
 async def register_staff_commands(app: BotApplication, i18n: I18n, chat_id: int) -> None:
@@ -172,6 +199,27 @@ async def register_staff_commands(app: BotApplication, i18n: I18n, chat_id: int)
             )
     except TelegramError as error:
         log.warning("staff group %s: cannot set its command menu: %s", chat_id, error)
+
+
+async def set_chat_menu(context: BotContext, chat_id: int, language: str | None) -> None:
+    """A patron's private chat menu in the language she chose in the bot (Telegram would
+    otherwise word it after her phone's language); ``None`` (after /forget) removes it. An
+    administrator's chat keeps /admin, in every language variant the start-up set."""
+    settings = context.bot_data.settings
+    admin = settings is not None and chat_id in settings.telegram.admin_user_ids
+    scope = BotCommandScopeChat(chat_id)
+    try:
+        if language is None:
+            if not admin:
+                await context.bot.delete_my_commands(scope=scope)
+            return
+        t = context.i18n.translator(language)
+        table = ADMIN_COMMANDS if admin else PRIVATE_COMMANDS
+        menu = [BotCommand(name, t.gettext(text)) for name, text in table]
+        for code in (None, *context.i18n.languages) if admin else (None,):
+            await context.bot.set_my_commands(menu, scope=scope, language_code=code)
+    except TelegramError as error:
+        log.warning("chat %s: cannot set its command menu: %s", chat_id, error)
 
 
 async def on_stop(app: BotApplication) -> None:

@@ -13,12 +13,13 @@ import logging
 import secrets
 import sys
 from typing import Any
+from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 
 from bot.app import build_application
-from bot.cli.common import EXIT_OK, EXIT_REFUSED
+from bot.cli.common import EXIT_OK, EXIT_REFUSED, EXIT_USAGE
 from bot.handlers.context import BotApplication
 from bot.settings import Settings
 
@@ -46,6 +47,13 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    if args.webhook_url and not _is_web_address(args.webhook_url):
+        print(
+            f"usage error: --webhook-url: {args.webhook_url!r} is not an http(s) address "
+            "(e.g. https://bot.example.org/bibliobot)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     app = build_application(settings)
     try:
         # Before PTB takes over (and logs failures with tracebacks): a wrong token or a Bot
@@ -72,14 +80,25 @@ async def _preflight(app: BotApplication) -> None:
         await app.bot.get_me()
 
 
+def webhook_path(url: str) -> str:
+    """The path the bot listens on: the webhook URL's own (``https://host/a/b`` → ``a/b``),
+    so that Telegram's posts, passed through as they are by a reverse proxy, find it; a URL
+    without a path listens at the root."""
+    return urlsplit(url).path.strip("/")
+
+
+def _is_web_address(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 def _serve(app: BotApplication, args: argparse.Namespace) -> None:
     if args.webhook_url:
         secret = args.secret or secrets.token_urlsafe(24)
-        path = args.webhook_url.rstrip("/").rsplit("/", 1)[-1] if "/" in args.webhook_url else ""
         app.run_webhook(
             listen=args.listen,
             port=args.port,
-            url_path=path,
+            url_path=webhook_path(args.webhook_url),
             webhook_url=args.webhook_url,
             secret_token=secret,
             allowed_updates=Update.ALL_TYPES,

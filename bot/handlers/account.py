@@ -6,7 +6,9 @@ Callback data (each press re-reads the store; an old button answers with the sta
 - ``account:show`` (the menu) sends the account; ``acc:lang`` offers the languages (the
   ``lang:<code>`` buttons of :mod:`bot.handlers.start`); ``acc:rem:on`` / ``acc:rem:off`` turn
   due-date reminders on or off (overdue and hold-ready notices always go).
-- ``acc:unlink`` asks to confirm; ``acc:unlinkok`` unlinks; ``acc:keep`` goes back.
+- ``acc:unlink`` asks to confirm; ``acc:unlinkok:<patron_id>`` unlinks that card (if it is
+  still the one linked: an old confirmation never unlinks a card linked since); ``acc:keep``
+  goes back.
 - ``forget:ok`` deletes this account's link, preferences and chats; ``forget:no`` keeps them.
 
 Personal data only in private chats: in a group these answer with a pointer to the private chat.
@@ -21,6 +23,8 @@ from bot.circulation.policy import Policy
 from bot.handlers.context import (
     BotApplication,
     BotContext,
+    callback,
+    int_part,
     is_private,
     keyboard,
     now,
@@ -200,7 +204,7 @@ async def preferences_button(update: Update, context: BotContext) -> None:
         await query.answer(t.gettext("This chat is not linked to a library card."))
         await show(update, context, not_linked_screen(t), edit=True)
         return
-    card = account.patron.card
+    card, patron_id = account.patron.card, account.patron.patron_id
     user_id = update.effective_user.id
     reminders = parse_callback(data, "acc", 2)
     if reminders is not None and reminders[0] == "rem" and reminders[1] in ("on", "off"):
@@ -218,9 +222,15 @@ async def preferences_button(update: Update, context: BotContext) -> None:
         return
     if data == "acc:unlink":
         await query.answer()
-        await show(update, context, unlink_question(t, card), edit=True)
+        await show(update, context, unlink_question(t, card, patron_id), edit=True)
         return
-    if data == "acc:unlinkok":
+    confirmed = parse_callback(data, "acc", 2)
+    if confirmed is not None and confirmed[0] == "unlinkok":
+        if int_part(confirmed[1]) != patron_id:
+            # A confirmation for a card that is not the one linked now: ask again.
+            await query.answer()
+            await show(update, context, unlink_question(t, card, patron_id), edit=True)
+            return
         await identity.unlink(context.library, telegram_user_id=user_id)
         await query.answer(t.gettext("Card unlinked."))
         await show(update, context, unlinked_screen(t, card), edit=True)
@@ -229,7 +239,7 @@ async def preferences_button(update: Update, context: BotContext) -> None:
     await show(update, context, await account_screen(context, account, t), edit=True)
 
 
-def unlink_question(t: Translator, card: str) -> Screen:
+def unlink_question(t: Translator, card: str, patron_id: int) -> Screen:
     return Screen(
         t.gettext(
             "Unlink card {card} from this Telegram account? Your loans, holds and fines stay "
@@ -239,7 +249,10 @@ def unlink_question(t: Translator, card: str) -> Screen:
         ),
         keyboard(
             [
-                InlineKeyboardButton(t.gettext("✅ Yes, unlink"), callback_data="acc:unlinkok"),
+                InlineKeyboardButton(
+                    t.gettext("✅ Yes, unlink"),
+                    callback_data=callback("acc", "unlinkok", patron_id),
+                ),
                 InlineKeyboardButton(t.gettext("↩️ No, keep it"), callback_data="acc:keep"),
             ]
         ),
@@ -361,8 +374,14 @@ async def forget_button(update: Update, context: BotContext) -> None:
         )
         return
     await identity.forget(context.library, telegram_user_id=update.effective_user.id)
+    from bot.app import set_chat_menu  # the application's menus (app imports handlers)
+
+    await set_chat_menu(context, update.effective_user.id, None)  # her language went too
+    # What the bot holds in memory for this chat goes too (the words of recent searches).
     if context.user_data is not None:
         context.user_data.clear()
+    if context.chat_data is not None:
+        context.chat_data.clear()
     await query.answer(t.gettext("Deleted."))
     await show(
         update,
@@ -373,7 +392,8 @@ async def forget_button(update: Update, context: BotContext) -> None:
                 "conversations with the librarians. The library keeps only its circulation "
                 "records, as its rules require. I no longer know you: send /start whenever "
                 "you want to begin again."
-            )
+            ),
+            keyboard(*main_menu(t, False)),
         ),
         edit=True,
     )

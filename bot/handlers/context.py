@@ -12,6 +12,7 @@ in the store and checks it belongs to the user pressing the button.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -70,10 +71,19 @@ class BotContext(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], Bo
 BotApplication = Application[ExtBot[Any], BotContext, dict[Any, Any], dict[Any, Any], BotData, Any]
 
 
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+# What :func:`now` reads. Tests replace it (``monkeypatch.setattr(context, "clock", ...)``) to
+# act at another instant without waiting for it: a PIN lock that ends after 15 minutes.
+clock: Callable[[], datetime] = system_clock
+
+
 def now() -> datetime:
     """The instant a handler acts at. Handlers are the only place that reads the clock: every
     service below takes the time as an argument."""
-    return datetime.now(UTC)
+    return clock()
 
 
 async def who(update: Update, context: BotContext) -> tuple[identity.Account, Translator]:
@@ -110,7 +120,9 @@ def parse_callback(data: str | None, prefix: str, count: int) -> list[str] | Non
 
 
 def int_part(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    """An id from a button: ASCII digits only ("²" and "١٢" are digits to ``str.isdigit``,
+    and the first would make ``int`` raise on a forged press)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
 
 
 def keyboard(*rows: list[InlineKeyboardButton]) -> InlineKeyboardMarkup:

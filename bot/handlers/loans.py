@@ -14,7 +14,7 @@ confirmation prevail in a dispute), and the list it was pressed on updates in pl
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.handlers.context import (
@@ -22,6 +22,7 @@ from bot.handlers.context import (
     BotContext,
     int_part,
     is_private,
+    keyboard,
     now,
     parse_callback,
     who,
@@ -37,6 +38,7 @@ from bot.handlers.loan_render import (
     renew_all_text,
     show,
 )
+from bot.handlers.start import main_menu
 from bot.i18n import Translator
 from bot.services import loans, patrons
 from bot.services.errors import Refusal
@@ -143,10 +145,11 @@ async def _renew_one(
         )
     except Refusal as refusal:
         await query.answer(t.gettext("Not renewed."))
-        await show(update, context, Screen(refusal_text(t, refusal, loan, summary, library.policy)))
+        text = refusal_text(t, refusal, loan, summary, library.policy)
+        await show(update, context, Screen(text, next_steps(t)))
     else:
         await query.answer(t.gettext("Renewed."))
-        await show(update, context, Screen(receipt_text(t, receipt)))
+        await show(update, context, Screen(receipt_text(t, receipt), next_steps(t)))
     await _refresh(update, context, account, t, page)
 
 
@@ -163,8 +166,14 @@ async def _renew_all(
     summary = await patrons.summary(library, card=card, now=now())
     outcomes = await loans.renew_all(library, card=card, now=now(), channel="telegram")
     await query.answer()
-    await show(update, context, Screen(renew_all_text(t, outcomes, summary, library.policy)))
+    text = renew_all_text(t, outcomes, summary, library.policy)
+    await show(update, context, Screen(text, next_steps(t)))
     await _refresh(update, context, account, t, page)
+
+
+def next_steps(t: Translator) -> InlineKeyboardMarkup:
+    """Under a receipt or a refusal: where to go next (the list above updates itself)."""
+    return keyboard(*main_menu(t, True))
 
 
 async def _refresh(

@@ -228,6 +228,18 @@ def nothing_found(t: Translator, text: str) -> str:
     )
 
 
+def search_tips(t: Translator) -> str:
+    """Where inline mode's "Nothing found: tips for searching" leads (``/start tips``)."""
+    return t.gettext(
+        "🔎 Tips for searching the catalog:\n"
+        "• fewer words, or only the most unusual ones\n"
+        "• just the author's surname\n"
+        "• the ISBN, the 10 or 13 digits on the back cover\n"
+        "• another spelling\n\n"
+        "Send me what you are looking for and I will look in every library of the network."
+    )
+
+
 def results_text(t: Translator, found: SearchPage, day: date) -> str:
     query = shown_query(found.query)
     if found.total_is_exact:
@@ -432,7 +444,7 @@ async def inline_search(update: Update, context: BotContext) -> None:
     button = None
     if not results:
         button = InlineQueryResultsButton(
-            text=t.gettext("Nothing found: tips for searching"), start_parameter="search"
+            text=t.gettext("Nothing found: tips for searching"), start_parameter="tips"
         )
     await query.answer(results, cache_time=INLINE_CACHE_SECONDS, button=button)
 

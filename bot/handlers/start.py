@@ -9,15 +9,20 @@ code from the desk (``/start link-CODE``). Every reply ends with the next steps 
 from __future__ import annotations
 
 import contextlib
+import math
 import warnings
+from datetime import datetime
+from typing import Any, cast
 
 from telegram import InlineKeyboardButton, Update
 from telegram.error import TelegramError
 from telegram.ext import (
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.warnings import PTBUserWarning
@@ -27,6 +32,7 @@ from bot.handlers.context import (
     BotApplication,
     BotContext,
     callback,
+    int_part,
     is_private,
     keyboard,
     now,
@@ -36,8 +42,11 @@ from bot.handlers.context import (
 from bot.i18n import Translator, language_name, reason_message
 from bot.services import identity
 from bot.services.errors import Refusal
+from bot.services.pins import BadPin, check_pin_format
 
 ASK_CARD, ASK_PIN = range(2)
+LINKING = "linking"  # the conversation's name
+LINKING_TIMEOUT = 600  # seconds the dialogue waits for a card number or a PIN
 
 
 def main_menu(t: Translator, linked: bool) -> list[list[InlineKeyboardButton]]:
@@ -76,24 +85,28 @@ async def start(update: Update, context: BotContext) -> None:
     if update.message is None:
         return
     account, t = await who(update, context)
-    if not is_private(update):
-        await update.message.reply_text(
-            t.gettext("Send me a title or an author to search the catalog.")
-        )
+    # Imported here: search's buttons come back to this module's menu.
+    from bot.handlers import search
+
+    if not is_private(update):  # in a group only /search searches (free text is the group's)
+        await update.message.reply_text(search.ask_text(t, False))
         return
     payload = context.args[0] if context.args else ""
     if payload.startswith("link-"):
         await _link_with_code(update, context, payload.removeprefix("link-"))
         return
     # Links from shared search results and from group chats (t.me/<bot>?start=...).
-    from bot.handlers import search  # here: search's buttons come back to start's menu
-
-    record = payload.removeprefix("rec-")
-    if payload.startswith("rec-") and record.isdigit() and len(record) < 12:
-        await search.send_record(update, context, int(record))
+    record = int_part(payload.removeprefix("rec-")) if payload.startswith("rec-") else None
+    if record is not None:
+        await search.send_record(update, context, record)
         return
     if payload == "search":
         await update.message.reply_text(search.ask_text(t, True))
+        return
+    if payload == "tips":  # inline mode found nothing: "tips for searching"
+        await update.message.reply_text(
+            search.search_tips(t), reply_markup=search.new_search_markup(t)
+        )
         return
     if account.language is None:
         await update.message.reply_text(
@@ -137,9 +150,10 @@ async def _link_with_code(update: Update, context: BotContext, code: str) -> Non
         )
     except Refusal as refusal:
         await update.message.reply_text(
-            _link_refusal(t, refusal), reply_markup=keyboard(*main_menu(t, account.linked))
+            _link_refusal(t, refusal, now()), reply_markup=keyboard(*main_menu(t, account.linked))
         )
         return
+    await keep_language(context, account, t, update.effective_user.id)
     await update.message.reply_text(
         t.gettext(
             "Your card {card} is now linked to this chat. Welcome, {name}!",
@@ -150,7 +164,19 @@ async def _link_with_code(update: Update, context: BotContext, code: str) -> Non
     )
 
 
-def _link_refusal(t: Translator, refusal: Refusal) -> str:
+async def keep_language(
+    context: BotContext, account: identity.Account, t: Translator, user_id: int
+) -> None:
+    """A patron who never chose a language (she came by ``/link`` or a desk code, not by
+    ``/start``'s question) keeps the one she has been reading: linking must not switch the
+    chat to the card's language unasked. It becomes her choice, for notices too."""
+    if account.language is None:
+        await identity.choose_language(
+            context.library, telegram_user_id=user_id, language=t.language, now=now()
+        )
+
+
+def _link_refusal(t: Translator, refusal: Refusal, at: datetime) -> str:
     if refusal.code == "wrong_card_or_pin":
         left = int(refusal.detail) if refusal.detail and refusal.detail.isdigit() else 0
         return t.ngettext(
@@ -160,9 +186,16 @@ def _link_refusal(t: Translator, refusal: Refusal) -> str:
             n=left,
         )
     if refusal.code == "card_locked":
-        return t.gettext(
-            "Too many wrong PINs: for your safety, linking is paused for 15 minutes. If you "
-            "have forgotten your PIN, the desk can give you a new one."
+        until = _locked_until(refusal, at)
+        minutes = max(1, math.ceil((until - at).total_seconds() / 60))
+        return t.ngettext(
+            "Too many wrong PINs: for your safety, linking is paused for {n} minute, until "
+            "{time}. If you have forgotten your PIN, the desk can give you a new one.",
+            "Too many wrong PINs: for your safety, linking is paused for {n} minutes, until "
+            "{time}. If you have forgotten your PIN, the desk can give you a new one.",
+            minutes,
+            n=minutes,
+            time=t.format_time(until),
         )
     if refusal.code == "card_linked_elsewhere":
         return t.gettext(
@@ -179,6 +212,15 @@ def _link_refusal(t: Translator, refusal: Refusal) -> str:
     return reason_message(t, refusal.code)
 
 
+def _locked_until(refusal: Refusal, at: datetime) -> datetime:
+    """When the lock ends: the refusal carries it (ISO); the full lock if it is unreadable."""
+    try:
+        until = datetime.fromisoformat(refusal.detail or "")
+    except ValueError:
+        return at + identity.LOCK
+    return until if until.tzinfo is not None else at + identity.LOCK
+
+
 async def choose_language(update: Update, context: BotContext) -> None:
     query = update.callback_query
     if query is None or update.effective_user is None:
@@ -192,6 +234,10 @@ async def choose_language(update: Update, context: BotContext) -> None:
     )
     account, t = await who(update, context)
     await query.answer(t.gettext("Language: {language}", language=language_name(parts[0])))
+    if is_private(update):
+        from bot.app import set_chat_menu  # the application's menus (app imports handlers)
+
+        await set_chat_menu(context, update.effective_user.id, parts[0])
     if query.message is not None and is_private(update):
         await context.bot.send_message(
             query.message.chat.id,
@@ -213,20 +259,29 @@ async def help_command(update: Update, context: BotContext) -> None:
     if update.message is None:
         return
     account, t = await who(update, context)
+    if not is_private(update):  # in a group the bot only searches
+        await update.message.reply_text(
+            render.private_only_text(t), reply_markup=render.private_only_markup(t, context)
+        )
+        return
     await update.message.reply_text(
-        t.gettext(
-            "Here is what I can do:\n"
-            "• send me a title, an author or an ISBN to search the catalog (/search)\n"
-            "• /loans: your loans, with due dates and renewals\n"
-            "• /holds: your holds and where to collect them\n"
-            "• /account: your card, fines and preferences\n"
-            "• /language: change language\n"
-            "• /privacy: what I keep about you, and /forget to delete it\n"
-            "• /librarian: talk to a librarian\n"
-            "• /appointment: book an appointment with a librarian\n"
-            "• /cancel: stop what we are doing"
-        ),
+        help_text(t),
         reply_markup=keyboard(*main_menu(t, account.linked), render.ask_librarian_row(t, context)),
+    )
+
+
+def help_text(t: Translator) -> str:
+    return t.gettext(
+        "Here is what I can do:\n"
+        "• send me a title, an author or an ISBN to search the catalog (/search)\n"
+        "• /loans: your loans, with due dates and renewals\n"
+        "• /holds: your holds and where to collect them\n"
+        "• /account: your card, fines and preferences\n"
+        "• /language: change language\n"
+        "• /privacy: what I keep about you, and /forget to delete it\n"
+        "• /librarian: talk to a librarian\n"
+        "• /appointment: book an appointment with a librarian\n"
+        "• /cancel: stop what we are doing"
     )
 
 
@@ -242,7 +297,9 @@ async def link_begin(update: Update, context: BotContext) -> int:
         return ConversationHandler.END
     if not is_private(update):
         await context.bot.send_message(
-            chat.id, t.gettext("For your privacy, let's link your card in a private chat.")
+            chat.id,
+            t.gettext("For your privacy, let's link your card in a private chat."),
+            reply_markup=render.private_only_markup(t, context),
         )
         return ConversationHandler.END
     if account.linked:
@@ -269,7 +326,10 @@ async def link_card(update: Update, context: BotContext) -> int:
     card = update.message.text.strip()
     if not card or len(card) > 32 or any(ch.isspace() for ch in card):
         await update.message.reply_text(
-            t.gettext("That does not look like a card number. Please send just the number.")
+            t.gettext(
+                "That does not look like a card number. Please send just the number, or "
+                "/cancel to stop."
+            )
         )
         return ASK_CARD
     if context.user_data is not None:
@@ -291,6 +351,15 @@ async def link_pin(update: Update, context: BotContext) -> int:
     with contextlib.suppress(TelegramError):
         await message.delete()
     try:
+        check_pin_format(pin)
+    except BadPin:
+        # Not a PIN at all (letters, too short): a slip, not a guess, so it is not counted.
+        await context.bot.send_message(
+            message.chat_id,
+            t.gettext("A PIN is 4 to 8 digits. Please send it again, or /cancel to stop."),
+        )
+        return ASK_PIN
+    try:
         patron = await identity.link_with_pin(
             context.library,
             telegram_user_id=update.effective_user.id,
@@ -303,18 +372,21 @@ async def link_pin(update: Update, context: BotContext) -> int:
         if refusal.code == "wrong_card_or_pin":
             await context.bot.send_message(
                 message.chat_id,
-                _link_refusal(t, refusal) + "\n\n" + t.gettext("Please send your card number."),
+                _link_refusal(t, refusal, now())
+                + "\n\n"
+                + t.gettext("Please send your card number."),
             )
             return ASK_CARD
         await context.bot.send_message(
             message.chat_id,
-            _link_refusal(t, refusal),
+            _link_refusal(t, refusal, now()),
             reply_markup=keyboard(*main_menu(t, account.linked)),
         )
         return ConversationHandler.END
     finally:
         if context.user_data is not None:
             context.user_data.pop("linking_card", None)
+    await keep_language(context, account, t, update.effective_user.id)
     await context.bot.send_message(
         message.chat_id,
         t.gettext(
@@ -340,6 +412,48 @@ async def cancel(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
+async def leave_linking(update: Update, context: BotContext) -> int:
+    """Another command, or a button, while the bot waits for a card number or a PIN: linking
+    stops and the command or the button does what it always does. Otherwise the title typed
+    after a search would be read as a card number, and the next one as a PIN."""
+    if context.user_data is not None:
+        context.user_data.pop("linking_card", None)
+    application = cast(BotApplication, context.application)
+    handlers: list[BaseHandler[Any, BotContext, Any]] = application.handlers.get(0, [])
+    others = [
+        handler
+        for handler in handlers
+        if not (isinstance(handler, ConversationHandler) and handler.name == LINKING)
+    ]
+    for handler in others:  # as PTB would have without linking: the first that wants it
+        check = handler.check_update(update)
+        if check is not None and check is not False:
+            await handler.handle_update(update, application, check, context)
+            break
+    return ConversationHandler.END
+
+
+async def linking_timed_out(update: Update, context: BotContext) -> None:
+    """Ten minutes without an answer: linking stops and says so, so that a PIN sent later is
+    not taken in silence for a catalog search."""
+    if context.user_data is not None:
+        context.user_data.pop("linking_card", None)
+    chat = update.effective_chat
+    if chat is None or update.effective_user is None:
+        return
+    _, t = await who(update, context)
+    await context.bot.send_message(
+        chat.id,
+        t.gettext(
+            "I have stopped waiting for your card number and PIN. When you are ready, press "
+            "the button to link your card."
+        ),
+        reply_markup=keyboard(
+            [InlineKeyboardButton(t.gettext("🪪 Link my library card"), callback_data="link:start")]
+        ),
+    )
+
+
 def linking_conversation() -> ConversationHandler[BotContext]:
     # The dialogue starts from a button but goes on with text messages, so it is tracked per
     # chat and user, not per message: PTB warns about exactly that choice, which is ours.
@@ -353,16 +467,66 @@ def linking_conversation() -> ConversationHandler[BotContext]:
             states={
                 ASK_CARD: [MessageHandler(filters.TEXT & ~filters.COMMAND, link_card)],
                 ASK_PIN: [MessageHandler(filters.TEXT & ~filters.COMMAND, link_pin)],
+                ConversationHandler.TIMEOUT: [TypeHandler(Update, linking_timed_out)],
             },
-            fallbacks=[CommandHandler("cancel", cancel)],
-            name="linking",
+            fallbacks=[
+                CommandHandler("cancel", cancel),
+                MessageHandler(filters.COMMAND, leave_linking),
+                CallbackQueryHandler(leave_linking),
+            ],
+            name=LINKING,
             per_message=False,
-            conversation_timeout=600,
+            allow_reentry=True,  # /link or "Link my card" again starts over
+            conversation_timeout=LINKING_TIMEOUT,
         )
 
 
-def register(app: BotApplication) -> None:
+# What nothing else answered, in a private chat ----------------------------------------------
+
+
+async def unknown_command(update: Update, context: BotContext) -> None:
+    """A command the bot does not have (``/prestiti``): say so, and what it can do."""
+    message = update.message
+    if message is None or message.text is None:
+        return
+    account, t = await who(update, context)
+    command = render.clip(message.text.split(maxsplit=1)[0], 40)
+    await message.reply_text(
+        t.gettext("I do not know the command {command}.", command=command) + "\n\n" + help_text(t),
+        reply_markup=keyboard(*main_menu(t, account.linked)),
+    )
+
+
+async def not_text(update: Update, context: BotContext) -> None:
+    """A photo, a sticker, a voice message outside a chat with a librarian."""
+    if update.message is None:
+        return
+    account, t = await who(update, context)
+    await update.message.reply_text(
+        t.gettext(
+            "I can only read text messages. Send me a title, an author or an ISBN and I will "
+            "search the catalog, or choose below."
+        ),
+        reply_markup=keyboard(*main_menu(t, account.linked)),
+    )
+
+
+def register_last(app: BotApplication) -> None:
+    """After every other handler (``build_application`` calls it last): in a private chat, a
+    command nobody handles and a message that is not text still get an answer."""
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
+    app.add_handler(MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, not_text))
+
+
+def register_linking(app: BotApplication) -> None:
+    """First in group 0 (``build_application`` calls it before the others): while it waits for
+    a card number or a PIN, every other command or button ends it before doing its own work
+    (see :func:`leave_linking`), /librarian and the interlibrary buttons included."""
     app.add_handler(linking_conversation())
+
+
+def register(app: BotApplication) -> None:
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("language", language_command))
     app.add_handler(CommandHandler("help", help_command))

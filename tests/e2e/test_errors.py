@@ -3,10 +3,24 @@
 from __future__ import annotations
 
 import logging
+import re
+from datetime import UTC, datetime
 
 import pytest
 
+from bot.i18n import something_went_wrong, translator
+from bot.services import identity
 from tests.e2e.conftest import BotWorld
+
+FAILED = re.compile(r"^update (\d+) failed$")
+
+
+def failed_updates(caplog: pytest.LogCaptureFixture) -> list[int]:
+    return [
+        int(found.group(1))
+        for record in caplog.records
+        if record.name == "bibliobot" and (found := FAILED.match(record.getMessage()))
+    ]
 
 
 async def test_a_failure_is_a_kind_message_and_a_log_line(
@@ -19,9 +33,30 @@ async def test_a_failure_is_a_kind_message_and_a_log_line(
     await library.store.close()  # the store goes away under the running bot
     with caplog.at_level(logging.ERROR, logger="bibliobot"):
         reply = await emu.wait_for_reply(anna.id, after=emu.send_command(anna.id, "help"))
-    assert "went wrong" in reply.body
+    assert reply.body == something_went_wrong(translator("en"))
     assert "Traceback" not in reply.body
-    assert any(
-        record.message.startswith("update ") and record.message.endswith(" failed")
-        for record in caplog.records
+    assert len(failed_updates(caplog)) == 1
+
+
+async def test_the_failure_is_told_in_the_language_she_chose(
+    bot: BotWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Her Telegram speaks Italian, she chose English in the bot: the store is fine, the
+    Bot API refuses the answer once, and the apology comes in English."""
+    emu = bot.emulator
+    marta = emu.add_user("Marta", language_code="it", started=True)
+    await identity.choose_language(
+        bot.world.library, telegram_user_id=marta.id, language="en", now=datetime.now(UTC)
     )
+    emu.inject_fault("bad_request", method="sendMessage", chat_id=marta.id, description="boom")
+    with caplog.at_level(logging.ERROR, logger="bibliobot"):
+        reply = await emu.wait_for_reply(marta.id, after=emu.send_command(marta.id, "help"))
+        first = failed_updates(caplog)
+        # A second failure is logged with its own update id.
+        emu.inject_fault("bad_request", method="sendMessage", chat_id=marta.id, description="boom")
+        again = await emu.wait_for_reply(marta.id, after=emu.send_command(marta.id, "privacy"))
+    assert reply.body == again.body == something_went_wrong(translator("en"))
+    ids = failed_updates(caplog)
+    assert len(first) == 1
+    assert len(ids) == 2
+    assert ids[1] > ids[0]

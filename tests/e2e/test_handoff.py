@@ -726,3 +726,23 @@ async def test_a_message_telegram_refuses_is_relayed_again_without_her_writing(
     assert [m["text"] for m in conversation["messages"]] == ["is my card still valid?"]
     notices = [m for m in emu.bot_messages(anna.id) if "could not pass" in m.body]
     assert notices == [told]  # told once, not at every retry
+
+
+async def test_a_patron_stuck_linking_asks_a_librarian_and_is_heard(staff_bot: BotWorld) -> None:
+    """Half-way through linking (a wrong PIN) she turns to a librarian: her question goes to
+    the staff group, not into the linking dialogue as a card number."""
+    emu = staff_bot.emulator
+    await staff_bot.patron_with_pin("0007", PIN)
+    marta = emu.add_user("Marta", language_code="en", started=True)
+    await emu.wait_for_reply(marta.id, after=emu.send_command(marta.id, "link"))
+    await emu.wait_for_reply(marta.id, after=emu.send_text(marta.id, "0007"))
+    floor = emu.transcript(marta.id)[-1]
+    emu.send_text(marta.id, "1111")
+    wrong = await emu.wait_for_reply(marta.id, after=floor)
+    assert "Please send your card number." in wrong.body
+    await start_chat(staff_bot, marta)
+    question = "My PIN does not work, can you help me?"
+    emu.send_text(marta.id, question)
+    await copied(staff_bot, question)
+    replies = [m.body for m in emu.bot_messages(marta.id) if m.message_id > wrong.message_id]
+    assert not [body for body in replies if "card number" in body or "PIN, please" in body]

@@ -160,6 +160,7 @@ async def test_renewal_answers_with_a_receipt_kept_in_the_store(bot: BotWorld) -
     [(reference, channel)] = list(rows)
     assert channel == "telegram"
     assert f"Reference: {reference}" in receipt.body
+    assert "loans:list" in [button["callback_data"] for button in receipt.buttons]  # a way on
     # The list it was pressed on shows the loan as it is now.
     await edited(bot, anna, listing, "Renewals used: 1 of 2")
 
@@ -263,12 +264,15 @@ async def test_personal_data_stays_out_of_groups(bot: BotWorld) -> None:
     anna = await linked(bot, "0001")
     await lend(bot, "0001", "Private reading", "H1", days=3)
     group = emu.add_group("Book club", members={anna.id: "member"})
-    for command in ("loans", "account", "forget", "privacy"):
+    commands = ("loans", "account", "forget", "privacy", "holds", "help", "link")
+    for command in (*commands, "appointment", "librarian"):
         sent = emu.send_command(anna.id, command, chat_id=group.id)
         reply = await emu.wait_for_reply(group.id, after=sent)
-        assert "https://t.me/bibliobot_sandbox_bot" in reply.body
+        urls = [reply.body, *(str(button.get("url")) for button in reply.buttons)]
+        assert any("https://t.me/bibliobot_sandbox_bot" in url for url in urls), command
         assert "Private reading" not in reply.body
         assert "0001" not in reply.body
+        assert not [b for b in reply.buttons if "callback_data" in b], command
     assert (await identity.account(bot.world.library, anna.id)).linked
 
 
@@ -417,6 +421,15 @@ async def test_switching_language_changes_the_following_messages(bot: BotWorld) 
     account = await ask(bot, marta, "account")
     assert "Language: English" in account.body
     assert emu.bot_messages(marta.id)[-1].body == account.body
+    # Her phone speaks Italian; the command menu of her chat follows her choice.
+    menu = {c["command"]: c["description"] for c in emu.commands_for(marta.id)}
+    assert menu["loans"] == "My loans and renewals"
+    # /forget takes the choice away, and the menu goes back to her phone's language.
+    question = await ask(bot, marta, "forget")
+    emu.press_button(marta.id, marta.id, question.message_id, text="Yes, delete")
+    await edited(bot, marta, question, "I no longer know you")
+    menu = {c["command"]: c["description"] for c in emu.commands_for(marta.id)}
+    assert menu["loans"] == it.gettext("My loans and renewals") != "My loans and renewals"
 
 
 # -- the worst case -------------------------------------------------------------------------
@@ -535,3 +548,90 @@ def test_renew_all_report_of_forty_long_titles_fits_one_message() -> None:
         assert utf16_len(text) <= MESSAGE_LIMIT
         assert text.count("\n• ") == len(outcomes)
     assert "R-2026-000039" in renew_all_text(en, renewed, summary, policy)
+
+
+async def test_an_old_unlink_confirmation_never_unlinks_a_card_linked_since(
+    bot: BotWorld,
+) -> None:
+    emu = bot.emulator
+    anna = await linked(bot, "0001")
+    screen = await ask(bot, anna, "account")
+    emu.press_button(anna.id, anna.id, screen.message_id, text="Unlink my card")
+    question = await edited(bot, anna, screen, "Unlink card 0001")
+    # Meanwhile she unlinks 0001 elsewhere and links her other card.
+    library = bot.world.library
+    await identity.unlink(library, telegram_user_id=anna.id)
+    await bot.patron_with_pin("0002", PIN)
+    await identity.link_with_pin(
+        library,
+        telegram_user_id=anna.id,
+        chat_id=anna.id,
+        card="0002",
+        pin=PIN,
+        now=datetime.now(UTC),
+    )
+    emu.press_button(anna.id, anna.id, question.message_id, text="Yes, unlink")
+    asked = await edited(bot, anna, question, "Unlink card 0002")
+    account = await identity.account(library, anna.id)
+    assert account.patron is not None
+    assert account.patron.card == "0002"
+    emu.press_button(anna.id, anna.id, asked.message_id, text="Yes, unlink")
+    await edited(bot, anna, asked, "Card 0002 is no longer linked")
+    assert not (await identity.account(library, anna.id)).linked
+
+
+async def test_after_forget_an_old_result_page_knows_nothing(bot: BotWorld) -> None:
+    emu = bot.emulator
+    anna = await linked(bot, "0001")
+    for number in range(7):
+        await bot.world.title_with_copies(f"Diario segreto {number}", (f"D{number}", "BRU"))
+    results = await ask_text(bot, anna, "diario segreto")
+    assert "Next ›" in [button["text"] for button in results.buttons]
+    question = await ask(bot, anna, "forget")
+    emu.press_button(anna.id, anna.id, question.message_id, text="Yes, delete")
+    done = await edited(bot, anna, question, "I no longer know you")
+    assert "link:start" in [button.get("callback_data") for button in done.buttons]
+    # The words she searched for went with the rest: the old list cannot turn its page.
+    emu.press_button(anna.id, anna.id, results.message_id, text="Next ›")
+    again = await emu.wait_for_reply(anna.id, after=done)
+    assert "too old" in again.body
+
+
+async def ask_text(bot: BotWorld, user: User, text: str) -> ChatMessage:
+    emu = bot.emulator
+    return await emu.wait_for_reply(user.id, after=emu.send_text(user.id, text))
+
+
+async def test_a_suspended_card_is_told_why_it_cannot_renew(bot: BotWorld) -> None:
+    anna = await linked(bot, "0001")
+    await lend(bot, "0001", "Returned late", "S1", days=45)
+    loan_id = await lend(bot, "0001", "Renewable otherwise", "S2", days=31)
+    await loans.checkin(bot.world.library, barcode="S1", now=datetime.now(UTC))  # a fine: C8
+    summary = await patrons.summary(bot.world.library, card="0001", now=datetime.now(UTC))
+    assert summary.status == "suspended"
+    stored = await loan_row(bot, loan_id)
+    listing = await ask(bot, anna, "loans")
+    answer = await press(bot, anna, listing, "Renewable otherwise")
+    owed = translator("en").format_money(summary.fines_owed_cents)
+    assert "❌ Not renewed: Renewable otherwise" in answer.body
+    assert f"You have {owed} to pay for late returns" in answer.body
+    assert "Rule C8: until the late items are returned and what is owed is paid." in answer.body
+    assert await loan_row(bot, loan_id) == stored
+
+
+async def test_odd_digits_in_a_forged_button_are_not_an_error(bot: BotWorld) -> None:
+    """``"²".isdigit()`` is true and ``int("²")`` raises: ids are read as ASCII digits only."""
+    emu = bot.emulator
+    anna = await linked(bot, "0001")
+    loan_id = await lend(bot, "0001", "Unchanged", "O1", days=31)
+    stored = await loan_row(bot, loan_id)
+    listing = await ask(bot, anna, "loans")
+    for data in ("renew:²:0", "renew:١:0", "loans:page:²", "rec:²", "hold:cx:²", "sr:²:ab"):
+        query = emu.press_button(anna.id, anna.id, listing.message_id, data=data, forge=True)
+        await answered(bot, query)
+    floor = emu.transcript(anna.id)[-1]
+    emu.send_command(anna.id, "start", "rec-²")
+    await emu.wait_for_reply(anna.id, after=floor)
+    bodies = [message.body for message in emu.bot_messages(anna.id)]
+    assert not [body for body in bodies if "went wrong" in body]
+    assert await loan_row(bot, loan_id) == stored

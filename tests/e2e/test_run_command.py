@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli.run_command import webhook_path
 from bot.sandbox import RunningEmulator, run_emulator
 from bot.sandbox.testing import format_violations
 from db.store import Store
@@ -82,12 +83,42 @@ async def test_run_by_webhook(emulator: RunningEmulator, tmp_path: Path) -> None
     port = _free_port()
     text, code = await _talk_then_stop(
         emulator,
-        ["run", "--webhook-url", f"http://127.0.0.1:{port}/bibliobot", "--port", str(port)],
+        ["run", "--webhook-url", f"http://127.0.0.1:{port}/tg/bibliobot", "--port", str(port)],
         tmp_path,
     )
     assert "language" in text
     assert code == 0
-    assert emulator.emulator.calls_to("setWebhook")
+    [webhook] = emulator.emulator.calls_to("setWebhook")
+    assert webhook.params["url"] == f"http://127.0.0.1:{port}/tg/bibliobot"
+
+
+@pytest.mark.parametrize(
+    ("url", "path"),
+    [
+        ("https://bot.example.org/bibliobot", "bibliobot"),
+        ("https://bot.example.org/tg/bibliobot/", "tg/bibliobot"),
+        ("https://bot.example.org", ""),
+        ("https://bot.example.org:8443/", ""),
+    ],
+)
+def test_the_webhook_listens_on_the_urls_path(url: str, path: str) -> None:
+    assert webhook_path(url) == path
+
+
+def test_a_webhook_url_that_is_not_a_web_address_is_bad_usage(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("BIBLIOBOT_")}
+    env["BIBLIOBOT_TELEGRAM__TOKEN"] = "123:ABC"
+    env["BIBLIOBOT_DATABASE__PATH"] = str(tmp_path / "x.sqlite3")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--webhook-url", "bot.example.org/hook"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("usage error: --webhook-url: 'bot.example.org/hook'")
 
 
 def test_run_without_a_token_is_one_line(tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.catalog.model import MaterialType, RecordData
-from bot.handlers.render import MESSAGE_LIMIT, utf16_len
+from bot.handlers.render import MESSAGE_LIMIT, short_date, utf16_len
+from bot.i18n import translator
 from bot.sandbox.view import ChatMessage
 from bot.sandbox.world import User
 from bot.services import holds, identity, loans, patrons
@@ -596,3 +597,53 @@ async def test_a_title_without_copies_says_so_in_italian(bot: BotWorld) -> None:
     page = await command(bot, anna, "start", f"rec-{rid}")
     assert "📖 Il barone rampante" in page.body
     assert "Nessuna copia nelle biblioteche della rete." in page.body
+
+
+async def test_a_title_on_loan_says_when_it_is_back(bot: BotWorld) -> None:
+    rid = await record(bot, "Ultimo viene il corvo", authors=("Calvino, Italo",), year=1949)
+    await copy(bot, rid, "U1", "CAS", "853 CAL ULT")
+    await bot.patron_with_pin("0009", PIN)
+    await lend(bot, "0009", "U1")
+    summary = await patrons.summary(bot.world.library, card="0009", now=now())
+    due = summary.loans[0].due_on
+    en = translator("en")
+    back = short_date(en, due, en.local_date(now()))
+    luca = reader(bot)
+    results = await say(bot, luca, "corvo")
+    assert f"📕 On loan, back by {back}" in results.body
+    page = await press(bot, luca, results, data=f"rec:{rid}")
+    assert f"Cassina de' Pecchi\n• 853 CAL ULT — on loan, due back: {back}" in page.body
+
+
+async def test_a_copy_on_the_pickup_shelf_is_ready_at_once(bot: BotWorld) -> None:
+    rid = await record(bot, "Il castello dei destini incrociati", year=1973)
+    await copy(bot, rid, "S1", "BRU")
+    anna = await linked(bot, "0001")
+    done = await reserve(bot, anna, rid, "castello destini")
+    summary = await patrons.summary(bot.world.library, card="0001", now=now())
+    [hold] = summary.holds
+    assert hold.state == "ready"
+    assert hold.expires_on is not None
+    deadline = translator("en").format_date(hold.expires_on)
+    assert (
+        f"✅ Reserved! «Il castello dei destini incrociati» is ready for you at Brugherio. "
+        f"Collect by: {deadline}." in done.body
+    )
+    listing = await command(bot, anna, "holds")
+    assert f"✅ Ready to collect at Brugherio · Collect by: {deadline}" in listing.body
+    assert "hold:cx:" in " ".join(data_of(listing))
+
+
+async def test_an_inline_search_that_finds_nothing_offers_tips(bot: BotWorld) -> None:
+    emu = bot.emulator
+    luca = reader(bot)
+    answer = await emu.wait_for_inline_answer(emu.inline_query(luca.id, "qwzxv plorb"))
+    assert answer["results"] == []
+    assert answer["button"] == {
+        "text": "Nothing found: tips for searching",
+        "start_parameter": "tips",
+    }
+    tips = await command(bot, luca, "start", "tips")
+    assert "Tips for searching the catalog" in tips.body
+    assert "just the author's surname" in tips.body
+    assert "search:help" in data_of(tips)
