@@ -28,12 +28,14 @@ class ConversationRow:
     closed_by: str | None
     rating: int | None
     language: str | None
+    header_posted: bool = False  # the topic's opening message about the patron is there
 
 
 _CONVERSATION = (
     "SELECT c.id, c.patron_id, c.telegram_user_id, COALESCE(c.chat_id, c.telegram_user_id),"
     " c.theme, b.code, c.topic_id, c.state, c.opened_at, c.closed_at, c.closed_by, c.rating,"
-    " c.language FROM handoff_conversations c LEFT JOIN branches b ON b.id = c.branch_id"
+    " c.language, c.header_posted"
+    " FROM handoff_conversations c LEFT JOIN branches b ON b.id = c.branch_id"
 )
 
 
@@ -52,6 +54,7 @@ def _conversation(row: tuple[Any, ...]) -> ConversationRow:
         closed_by=None if row[10] is None else str(row[10]),
         rating=None if row[11] is None else int(row[11]),
         language=None if row[12] is None else str(row[12]),
+        header_posted=bool(row[13]),
     )
 
 
@@ -140,8 +143,16 @@ async def add_conversation(
 
 
 async def set_topic(conn: aiosqlite.Connection, conversation_id: int, topic_id: int) -> None:
+    """A new topic: its header is still to be posted."""
     await conn.execute(
-        "UPDATE handoff_conversations SET topic_id = ? WHERE id = ?", (topic_id, conversation_id)
+        "UPDATE handoff_conversations SET topic_id = ?, header_posted = 0 WHERE id = ?",
+        (topic_id, conversation_id),
+    )
+
+
+async def set_header_posted(conn: aiosqlite.Connection, conversation_id: int) -> None:
+    await conn.execute(
+        "UPDATE handoff_conversations SET header_posted = 1 WHERE id = ?", (conversation_id,)
     )
 
 

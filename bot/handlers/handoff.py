@@ -43,6 +43,7 @@ from bot.handlers.context import (
 )
 from bot.handlers.handoff_relay import (
     content_of,
+    ensure_header,
     ensure_topic,
     name_of_theme,
     post_in_topic,
@@ -319,8 +320,9 @@ async def retry_relay(context: BotContext) -> None:
 
 
 async def deliver(context: BotContext, conversation: ConversationRow, who: str) -> ConversationRow:
-    """Copy every patron message of the conversation not yet in the staff group, in order;
-    a lost topic is replaced once. Returns the conversation that received them."""
+    """Copy every patron message of the conversation not yet in the staff group, in order,
+    after the topic's header (posted first if it is still missing); a lost topic is replaced
+    once. Returns the conversation that received them."""
     chat_id = staff_chat_id(context)
     assert chat_id is not None
     library = context.library
@@ -328,6 +330,7 @@ async def deliver(context: BotContext, conversation: ConversationRow, who: str) 
         conversation = await ensure_topic(context, conversation, who)
         assert conversation.topic_id is not None
         try:
+            conversation = await ensure_header(context, conversation, who)
             for pending in await handoff.undelivered(library, conversation):
                 copy_id = await copy_to_topic(context, chat_id, conversation, pending)
                 await handoff.relayed(

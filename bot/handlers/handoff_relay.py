@@ -3,10 +3,12 @@
 
 A topic is created when the first message of a conversation arrives, under the patron's lock
 (:class:`~bot.handlers.handoff_state.HandoffState`), so five messages sent at once make one
-topic. A topic can disappear under the bot (a librarian deletes it, or closes it by hand):
-sending there fails with "message thread not found" (or TOPIC_CLOSED), the conversation is
-replaced by a successor with a new topic, and every message of the patron not yet relayed is
-sent again — a patron's message is never dropped silently.
+topic. Its header follows; the store remembers once it is posted, so a header Telegram failed
+to take is posted before the patron's next messages are relayed. A topic can disappear under
+the bot (a librarian deletes it, or closes it by hand): sending there fails with "message
+thread not found" (or TOPIC_CLOSED), the conversation is replaced by a successor with a new
+topic, and every message of the patron not yet relayed is sent again — a patron's message is
+never dropped silently.
 """
 
 from __future__ import annotations
@@ -79,8 +81,8 @@ def topic_link(chat_id: int, topic_id: int) -> str:
 async def ensure_topic(
     context: BotContext, conversation: ConversationRow, who: str
 ) -> ConversationRow:
-    """The conversation with its topic: created (with its header) when it has none yet.
-    Call with the patron's lock held."""
+    """The conversation with its topic: created when it has none yet. Call with the patron's
+    lock held; :func:`ensure_header` then opens it with the header."""
     if conversation.topic_id is not None:
         return conversation
     chat_id = staff_chat_id(context)
@@ -94,16 +96,40 @@ async def ensure_topic(
     await handoff.set_topic(context.library, conversation.conversation_id, topic.message_thread_id)
     updated = await handoff.conversation(context.library, conversation.conversation_id)
     assert updated is not None
+    return updated
+
+
+async def ensure_header(
+    context: BotContext, conversation: ConversationRow, who: str
+) -> ConversationRow:
+    """Post the topic's header unless it is there already. The store remembers it once
+    posted, so a header Telegram failed to take (right after the topic was made, or before a
+    restart) is posted by the next relay, ahead of the patron's messages. Raises Telegram's
+    error when it failed (the caller keeps the messages for later, so the order holds); a
+    header Telegram refuses as a bad request (other than a lost topic) is skipped this time
+    rather than holding the patron's messages back. Call with the patron's lock held."""
+    if conversation.header_posted or conversation.topic_id is None:
+        return conversation
+    chat_id = staff_chat_id(context)
+    assert chat_id is not None, "the handoff is offered only with a staff group"
+    t = staff_translator(context)
+    theme = await name_of_theme(context, t, conversation.theme)
     try:
         await context.bot.send_message(
             chat_id,
-            await header(context, t, updated, who, theme),
+            await header(context, t, conversation, who, theme),
             parse_mode="HTML",
-            message_thread_id=topic.message_thread_id,
+            message_thread_id=conversation.topic_id,
             disable_web_page_preview=True,
         )
-    except TelegramError:
-        log.warning("conversation %s: header not posted", updated.conversation_id, exc_info=True)
+    except BadRequest as error:
+        if topic_gone(error):
+            raise
+        log.error("conversation %s: header refused: %s", conversation.conversation_id, error)
+        return conversation
+    await handoff.header_posted(context.library, conversation.conversation_id)
+    updated = await handoff.conversation(context.library, conversation.conversation_id)
+    assert updated is not None
     return updated
 
 

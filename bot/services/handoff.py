@@ -328,6 +328,11 @@ async def set_topic(library: Library, conversation_id: int, topic_id: int) -> No
         await repo.set_topic(conn, conversation_id, topic_id)
 
 
+async def header_posted(library: Library, conversation_id: int) -> None:
+    async with library.store.transaction() as conn:
+        await repo.set_header_posted(conn, conversation_id)
+
+
 async def close(library: Library, conversation_id: int, *, by: str, now: datetime) -> bool:
     async with library.store.transaction() as conn:
         return await repo.close(conn, conversation_id, by=by, now=now)

@@ -746,3 +746,36 @@ async def test_a_patron_stuck_linking_asks_a_librarian_and_is_heard(staff_bot: B
     await copied(staff_bot, question)
     replies = [m.body for m in emu.bot_messages(marta.id) if m.message_id > wrong.message_id]
     assert not [body for body in replies if "card number" in body or "PIN, please" in body]
+
+
+async def test_a_header_telegram_failed_to_post_comes_before_her_messages(
+    staff_bot: BotWorld,
+) -> None:
+    """Telegram fails between creating the topic and posting its header: the header is not
+    lost — the store remembers it is missing, and the relay posts it first, then her message."""
+    emu = staff_bot.emulator
+    staff_bot.app.bot_data.handoff.retry_seconds = 0.3
+    anna = await linked(staff_bot, "0001234")
+    await start_chat(staff_bot, anna)
+    chat = staff_chat(staff_bot)
+    emu.inject_fault("server_error", method="sendMessage", chat_id=chat, times=1)
+    sent = emu.send_text(anna.id, "can I renew by phone?")
+    await bot_says(staff_bot, anna.id, "could not pass your message on", after=sent)
+    copy = await copied(staff_bot, "can I renew by phone?")
+    [topic] = topics(staff_bot)
+    assert copy.thread_id == topic.thread_id
+    bodies = [m.body for m in emu.transcript(chat, topic.thread_id)[1:]]
+    assert len(bodies) == 2, bodies
+    assert "0001234" in bodies[0]
+    assert STAFF.gettext("First conversation.") in bodies[0]
+    assert bodies[1] == "can I renew by phone?"
+    [conversation] = await handoff.export(staff_bot.world.library, card="0001234")
+    stored = await handoff.conversation(staff_bot.world.library, conversation["conversation_id"])
+    assert stored is not None
+    assert stored.header_posted
+
+    # Her next message does not post the header again.
+    emu.send_text(anna.id, "thanks")
+    await copied(staff_bot, "thanks")
+    headers = [m for m in emu.transcript(chat, topic.thread_id) if "0001234" in m.body]
+    assert len(headers) == 1
