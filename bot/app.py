@@ -34,6 +34,7 @@ from bot.handlers import (
     interlibrary_staff,
     loans,
     search,
+    staff_cards,
     start,
 )
 from bot.handlers.context import BotApplication, BotContext, BotData
@@ -143,7 +144,7 @@ async def on_start(app: BotApplication) -> None:
     await register_commands(app, app.bot_data.i18n)
     # The notice cycles: a tick that runs what is due, the missed days first (catch-up).
     schedule.start(app)
-    start_dispatching(app)
+    start_dispatching(app, rethread=staff_cards.rethreader(app))
 
 
 async def register_commands(app: BotApplication, i18n: I18n) -> None:

@@ -250,6 +250,14 @@ async def release(conn: aiosqlite.Connection, notice_ids: list[int], now: dateti
     )
 
 
+async def rewrite(conn: aiosqlite.Connection, notice_id: int, payload: dict[str, Any]) -> None:
+    """What a claimed notice will send from now on (a staff card moved to a topic made again)."""
+    await conn.execute(
+        "UPDATE outbox SET payload = ? WHERE id = ?",
+        (json.dumps(payload, ensure_ascii=False, separators=(",", ":")), notice_id),
+    )
+
+
 async def readdress(conn: aiosqlite.Connection, notice_id: int, chat_id: int) -> None:
     """A group became a supergroup (Telegram's ChatMigrated): send to its new id."""
     await conn.execute("UPDATE outbox SET chat_id = ? WHERE id = ?", (chat_id, notice_id))

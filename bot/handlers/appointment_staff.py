@@ -12,7 +12,8 @@ The patron hears of every decision through the outbox (the confirmation carries 
 which the dispatcher sends; the bot asks it to send at once (:func:`deliver_soon`). A card that
 Telegram refuses when the request is made goes through the outbox too (``staff:appointment_card:
 ID``), retried until it is posted; while it waits it is rewritten to how the request stands, and
-once posted it is edited like any other.
+once posted it is edited like any other. If the topic was deleted meanwhile, the dispatcher has
+it made again (:mod:`bot.handlers.staff_cards`) and posts the card there.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.appointments.notices import when
+from bot.handlers import staff_topics
 from bot.handlers.context import BotApplication, BotContext, callback, keyboard, now
 from bot.handlers.staff_access import (
     in_staff_chat,
@@ -38,6 +40,7 @@ from bot.handlers.staff_access import (
     staff_translator,
     user_translator,
 )
+from bot.handlers.staff_topics import topic_deleted
 from bot.i18n import Translator
 from bot.reminders.dispatch_job import nudge
 from bot.reminders.outgoing import Button, OutgoingMessage
@@ -47,6 +50,7 @@ from db import outbox
 
 log = logging.getLogger("bibliobot.appointments")
 
+CARD_KIND = "appointment_staff_card"  # the outbox kind of a card queued for the staff group
 GENERAL_TOPIC = 0  # stored when the staff group is not a forum: cards go to the general chat
 REFERENCE = re.compile(r"#A(\d{1,9})\b")
 
@@ -161,8 +165,8 @@ async def post_request(context: BotContext, appointment_id: int) -> None:
     text, markup = card_text(t, outcome), card_markup(t, outcome)
     thread: int | None = None
     try:
+        thread = await topic(context, chat_id, t)
         for attempt in range(2):
-            thread = await topic(context, chat_id, t)
             try:
                 sent = await context.bot.send_message(
                     chat_id,
@@ -172,8 +176,8 @@ async def post_request(context: BotContext, appointment_id: int) -> None:
                     message_thread_id=thread,
                 )
             except BadRequest as error:
-                if attempt == 0 and "thread" in str(error).lower():
-                    await service.remember_staff_topic(context.library, None, now())
+                if attempt == 0 and thread is not None and topic_deleted(error):
+                    thread = await replace_topic(context, chat_id, thread)
                     continue
                 raise
             await service.remember_staff_card(
@@ -187,6 +191,24 @@ async def post_request(context: BotContext, appointment_id: int) -> None:
     except TelegramError as error:
         log.warning("appointment %s: the staff card is queued: %s", appointment_id, error)
         await queue_card(context, outcome, chat_id, thread, t)
+
+
+async def replace_topic(context: BotContext, chat_id: int, lost: int) -> int | None:
+    """The "Appuntamenti" topic after ``lost`` was deleted by hand, made again once
+    (:func:`bot.handlers.staff_topics.replace`): for a card posted now, or one the outbox sends
+    later."""
+    library = context.library
+
+    async def forget() -> None:
+        await service.remember_staff_topic(library, None, now())
+
+    return await staff_topics.replace(
+        context,
+        lost,
+        stored=lambda: service.staff_topic(library),
+        forget=forget,
+        make=lambda: _topic(context, chat_id, staff_translator(context)),
+    )
 
 
 def card_key(appointment_id: int) -> str:
@@ -222,7 +244,7 @@ async def queue_card(
     notice = outbox.NewNotice(
         dedupe_key=card_key(appointment.appointment_id),
         patron_id=None,
-        kind="appointment_staff_card",
+        kind=CARD_KIND,
         payload=card_message(t, outcome, thread).to_payload(),
         not_before=moment,
         expires_at=appointment.starts_at,  # a card after the time is of no use

@@ -2,14 +2,16 @@
 
 Each request becomes a card in the staff group (``[telegram] staff_chat_id``), in a topic
 "Interlibrary loan" created once (its id kept in the settings store as ``ill.staff_topic_id``),
-or in the general topic when the group is not a forum. Staff press: set the cost (a short
-dialogue: the amount in euros), ordered, arrived, not available, returned. Every press checks
-that the presser is staff (membership of the staff group, asked of Telegram) and acts on the
-request as the store has it now; the card is then edited to the current state, and the patron
-hears of it through the outbox.
+or in the general topic when the group is not a forum; one deleted by hand is made again
+(:mod:`bot.handlers.staff_topics`). Staff press: set the cost (a short dialogue: the amount in
+euros), ordered, arrived, not available, returned. Every press checks that the presser is staff
+(membership of the staff group, asked of Telegram) and acts on the request as the store has it
+now; the card is then edited to the current state, and the patron hears of it through the
+outbox.
 
 A card that cannot be posted (Telegram down) is queued in the outbox for the staff group, so
-the request is never lost to staff.
+the request is never lost to staff; if its topic is deleted before it goes out, the dispatcher
+has the topic made again and posts it there (:mod:`bot.handlers.staff_cards`).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from telegram.ext import filters as ptb_filters
 from telegram.warnings import PTBUserWarning
 
 from bot.circulation import IllScope, parse_euros
-from bot.handlers import render
+from bot.handlers import render, staff_topics
 from bot.handlers.context import BotApplication, BotContext, int_part, keyboard, now
 from bot.handlers.interlibrary_render import (
     patron_notice,
@@ -35,6 +37,7 @@ from bot.handlers.interlibrary_render import (
 )
 from bot.handlers.staff_access import in_staff_chat, is_staff, staff_translator, user_translator
 from bot.handlers.staff_access import staff_chat_id as staff_chat
+from bot.handlers.staff_topics import topic_deleted
 from bot.i18n import Translator
 from bot.reminders import dispatch_job
 from bot.reminders.outgoing import Button, OutgoingMessage
@@ -48,6 +51,7 @@ from db import settings as settings_repo
 log = logging.getLogger("bibliobot.ill")
 
 TOPIC_KEY = "ill.staff_topic_id"
+CARD_KIND = "ill_staff_card"  # the outbox kind of a card queued for the staff group
 ASK_COST = 0
 STEP_NAMES = {"ord": "ordered", "arr": "arrived", "na": "not_available", "ret": "returned"}
 
@@ -127,13 +131,13 @@ async def post_card(context: BotContext, request: IllView) -> None:
                 chat_id, text, reply_markup=markup, message_thread_id=thread
             )
         except BadRequest as error:
-            if thread is None or "thread" not in str(error).lower():
+            if thread is None or not topic_deleted(error):
                 raise
-            # The topic was deleted: forget it, and post in the general topic.
-            async with context.library.store.transaction() as conn:
-                await settings_repo.delete(conn, TOPIC_KEY)
-            thread = None
-            sent = await context.bot.send_message(chat_id, text, reply_markup=markup)
+            # Deleted by hand: made again (once), and the card goes there.
+            thread = await replace_topic(context, chat_id, thread)
+            sent = await context.bot.send_message(
+                chat_id, text, reply_markup=markup, message_thread_id=thread
+            )
     except TelegramError as error:
         log.warning("interlibrary card %s queued: %s", request.request_id, error)
         await queue_card(context, request, chat_id, thread, text, t)
@@ -145,6 +149,30 @@ async def post_card(context: BotContext, request: IllView) -> None:
             ill_repo.StaffCard(chat_id, thread, sent.message_id),
             now(),
         )
+
+
+async def replace_topic(context: BotContext, chat_id: int, lost: int) -> int | None:
+    """The "Interlibrary loan" topic after ``lost`` was deleted by hand, made again once
+    (:func:`bot.handlers.staff_topics.replace`): for a card posted now, or one the outbox sends
+    later."""
+    store = context.library.store
+
+    async def stored() -> int | None:
+        async with store.snapshot() as conn:
+            value = await settings_repo.get(conn, TOPIC_KEY)
+        return value if isinstance(value, int) else None
+
+    async def forget() -> None:
+        async with store.transaction() as conn:
+            await settings_repo.delete(conn, TOPIC_KEY)
+
+    return await staff_topics.replace(
+        context,
+        lost,
+        stored=stored,
+        forget=forget,
+        make=lambda: _topic_id(context, chat_id),
+    )
 
 
 async def queue_card(
@@ -167,7 +195,7 @@ async def queue_card(
     notice = outbox.NewNotice(
         dedupe_key=ill_repo.staff_card_key(request.request_id),
         patron_id=None,
-        kind="ill_staff_card",
+        kind=CARD_KIND,
         payload=message.to_payload(),
         not_before=moment,
         chat_id=chat_id,

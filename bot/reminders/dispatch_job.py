@@ -18,7 +18,7 @@ import aiosqlite
 from bot.handlers.context import BotApplication, BotContext
 from bot.reminders import cycles, pickup
 from bot.reminders import timing as timing_mod
-from bot.reminders.dispatcher import Dispatcher, DispatchPolicy, QuietRule
+from bot.reminders.dispatcher import Dispatcher, DispatchPolicy, QuietRule, Rethread
 from bot.reminders.quiet import QuietHours
 from bot.services.appointments import REMINDER_KIND
 from bot.services.context import Library
@@ -42,9 +42,12 @@ def quiet_rule(library: Library) -> QuietRule:
     return QuietRule(SCHEDULED_KINDS, library.zone, hours)
 
 
-def start_dispatching(app: BotApplication, policy: DispatchPolicy | None = None) -> Dispatcher:
+def start_dispatching(
+    app: BotApplication, policy: DispatchPolicy | None = None, rethread: Rethread | None = None
+) -> Dispatcher:
     """Create the application's dispatcher and schedule its ticks (the first one right away:
-    what was queued while the bot was down goes out first)."""
+    what was queued while the bot was down goes out first). ``rethread``: see
+    :class:`~bot.reminders.dispatcher.Dispatcher` (the staff cards' lost topics)."""
     settings, library = app.bot_data.settings, app.bot_data.library
     assert settings is not None, "build_application sets the settings"
     assert library is not None, "call after the store is open"
@@ -54,6 +57,7 @@ def start_dispatching(app: BotApplication, policy: DispatchPolicy | None = None)
         policy=policy,
         keep_going=lambda: app.running,
         quiet=quiet_rule(library),
+        rethread=rethread,
     )
     app.bot_data.dispatcher = dispatcher
     assert app.job_queue is not None, "python-telegram-bot[job-queue] is a dependency"

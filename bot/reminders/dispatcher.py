@@ -19,7 +19,10 @@ What happens to a notice, and why:
 - 403 (blocked, never started) → ``undeliverable`` and the patron's chat is marked so
   (``telegram_links.undeliverable_at``): her other notices become undeliverable without calling
   Telegram until she writes to the bot again (:mod:`bot.handlers.delivery`);
-- 400 (chat not found, bad HTML…) → ``undeliverable`` with Telegram's words;
+- 400 (chat not found, bad HTML…) → ``undeliverable`` with Telegram's words; except that a
+  notice for a forum topic is first offered to the ``rethread`` hook, which may give it a new
+  topic (a staff card whose topic was deleted by hand): it is then sent again at once, the
+  attempt counted, so a topic that keeps failing ends as ``undeliverable`` all the same;
 - no linked chat → ``undeliverable`` ("not linked"); past ``expires_at`` → ``expired``, unsent.
 
 Crash safety is the store's lease (:mod:`db.outbox_delivery`): a process killed mid-send leaves
@@ -62,6 +65,10 @@ from db.store import Store
 log = logging.getLogger("bibliobot.dispatch")
 
 Clock = Callable[[], datetime]
+# A notice for a forum topic got a 400: the same message for another topic, or None (give up).
+Rethread = Callable[
+    [ClaimedNotice, OutgoingMessage, BadRequest], Coroutine[Any, Any, OutgoingMessage | None]
+]
 POLL = 0.01  # seconds: how often to look again while sends in flight may free the limits
 
 
@@ -156,6 +163,7 @@ class Dispatcher:
         pacer: SendPacer | None = None,
         keep_going: Callable[[], bool] = lambda: True,
         quiet: QuietRule | None = None,
+        rethread: Rethread | None = None,
     ) -> None:
         self.bot = bot
         self.store = store
@@ -163,6 +171,7 @@ class Dispatcher:
         self.policy = policy or DispatchPolicy()
         self.pacer = pacer or SendPacer()
         self.quiet = quiet
+        self.rethread = rethread
         self._keep_going = keep_going
         self._stopping = False
         self._lock = asyncio.Lock()
@@ -371,7 +380,8 @@ class Dispatcher:
             report.undeliverable += 1
             report.reasons.append(error.message)
         except BadRequest as error:
-            await self._give_up(notice, f"bad request: {error.message}", report)
+            if not await self._rethreaded(notice, message, error, report):
+                await self._give_up(notice, f"bad request: {error.message}", report)
         except ChatMigrated as error:
             if not notice.addressed:
                 await self._give_up(notice, f"chat migrated: {error.new_chat_id}", report)
@@ -434,6 +444,33 @@ class Dispatcher:
         while (wait := self.pacer.wait_for(chat_id)) > 0:  # noqa: ASYNC110 (a clock, no event)
             await asyncio.sleep(min(wait, POLL))
 
+    async def _rethreaded(
+        self,
+        notice: ClaimedNotice,
+        message: OutgoingMessage,
+        error: BadRequest,
+        report: DrainReport,
+    ) -> bool:
+        """A notice for a topic that Telegram refused: when the hook moves it to another topic,
+        store it so and send it again at once. False: nothing to do but give up."""
+        if self.rethread is None or message.thread_id is None:
+            return False
+        if notice.attempts >= self.policy.max_attempts:
+            return False
+        why = f"bad request: {error.message}"
+        try:
+            moved = await self.rethread(notice, message, error)
+        except TelegramError as failure:  # Telegram down while making the new topic
+            await self._transient(notice, f"{why}; {type(failure).__name__}: {failure}", report)
+            return True
+        if moved is None:
+            return False
+        async with self.store.transaction() as conn:
+            await outbox.rewrite(conn, notice.id, moved.to_payload())
+        moved_why = f"{why}; moved to topic {moved.thread_id}"
+        await self._retry(notice, 0, moved_why, report, counts=True)
+        return True
+
     async def _transient(self, notice: ClaimedNotice, error: str, report: DrainReport) -> None:
         if notice.attempts >= self.policy.max_attempts:
             await self._give_up(
@@ -484,10 +521,12 @@ async def drain_once(
     policy: DispatchPolicy | None = None,
     settle: float = 0.0,
     pacer: SendPacer | None = None,
+    rethread: Rethread | None = None,
 ) -> DrainReport:
     """Send what is due (at ``now``: a clock, or a fixed instant) and return. The ``bot``
     must be initialized (``async with bot``). Telegram counts a bot's messages wherever they
     come from: beside another dispatcher of the same bot in this process, pass its ``pacer``
     so that the two stay within the limits together."""
     clock: Clock = (lambda: now) if isinstance(now, datetime) else now
-    return await Dispatcher(bot, store, now=clock, policy=policy, pacer=pacer).drain(settle=settle)
+    dispatcher = Dispatcher(bot, store, now=clock, policy=policy, pacer=pacer, rethread=rethread)
+    return await dispatcher.drain(settle=settle)

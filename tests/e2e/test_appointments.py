@@ -554,6 +554,60 @@ async def test_a_queued_card_goes_out_as_the_request_now_stands(staff: StaffWorl
     assert "🗑" in card.body
 
 
+async def test_queued_cards_whose_topic_was_deleted_go_to_the_topic_made_again(
+    staff: StaffWorld,
+) -> None:
+    """Telegram is down while two patrons book: both cards wait in the outbox, addressed to
+    "Appuntamenti", and a librarian deletes that topic meanwhile. When the dispatcher sends
+    them (later, Telegram back), the topic is made again — once, not once per card — and both
+    cards go there; staff act on them as on any card. Never recorded undeliverable."""
+    await service(staff, capacity=2)
+    emu = staff.emulator
+    chat = staff.staff_chat.id
+    anna, luca = await patron(staff, "0001"), await patron(staff, "0002", "Luca")
+    emu.inject_fault("server_error", method="sendMessage", chat_id=chat, times=None)
+    for user in (anna, luca):
+        confirm = await up_to_confirmation(staff, user, "Bibliographic consultation")
+        assert "Request sent" in (await press(staff, user, confirm, text="Book")).body
+    [old] = emu.topics(chat)
+    sql = (
+        "SELECT state, attempts > 0, json_extract(payload, '$.thread_id') FROM outbox"
+        " WHERE kind = 'appointment_staff_card' ORDER BY id"
+    )
+    tried = [("pending", 1, old.thread_id)] * 2
+    for _ in range(100):  # the running dispatcher tried both (and will again in a while)
+        if await rows(staff, sql) == tried:
+            break
+        await asyncio.sleep(0.05)
+    assert await rows(staff, sql) == tried
+    emu.delete_topic(chat, old.thread_id)
+    emu.clear_faults()
+
+    app = staff.bot.app
+    assert app.bot_data.dispatcher is not None
+    report = await drain_once(
+        app.bot,
+        staff.library.store,
+        now() + timedelta(hours=1),
+        rethread=app.bot_data.dispatcher.rethread,  # the running bot's, as its own drains use
+    )
+    assert (report.sent, report.undeliverable) == (2, 0)
+    [new] = emu.topics(chat)
+    assert new.name == "Appuntamenti"
+    assert new.thread_id != old.thread_id
+    assert len(emu.calls_to("createForumTopic")) == 2
+    cards = staff_cards(staff)
+    assert [card.thread_id for card in cards] == [new.thread_id] * 2
+    assert "Anna 0001" in cards[0].body
+    assert "Anna 0002" in cards[1].body
+    assert await rows(staff, sql) == [("sent", 1, new.thread_id)] * 2
+    decided = await press(
+        staff, staff.librarian, cards[1], data=str(cards[1].buttons[0]["callback_data"])
+    )
+    assert decided.message_id == cards[1].message_id
+    assert not any(str(b.get("callback_data", "")).startswith("aps:ok") for b in decided.buttons)
+
+
 # -- what the patron receives (the outbox, sent by the running bot's dispatcher) -------------
 
 

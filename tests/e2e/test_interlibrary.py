@@ -734,3 +734,70 @@ async def test_two_requests_at_the_same_instant_make_one_topic(ill: IllWorld) ->
     topics = [t for t in emu.topics(ill.staff_group.id) if t.name == "Interlibrary loan"]
     assert len(topics) == 1
     assert {card.thread_id for card in cards} == {topics[0].thread_id}
+
+
+def ill_topics(ill: IllWorld) -> list[int]:
+    """The live "Interlibrary loan" topics' thread ids."""
+    return [
+        t.thread_id for t in ill.emu.topics(ill.staff_group.id) if t.name == "Interlibrary loan"
+    ]
+
+
+async def test_a_topic_deleted_by_hand_is_made_again(ill: IllWorld) -> None:
+    """A librarian deletes the "Interlibrary loan" topic: the next card makes it again (not
+    lost in the general chat), and later cards go there too."""
+    emu = ill.emu
+    anna = await linked(ill, "0001")
+    first = await record(ill, "Il visconte dimezzato", author="Calvino, Italo")
+    second = await record(ill, "Il cavaliere inesistente", author="Calvino, Italo")
+    await ask_from_record(ill, anna, first, "visconte dimezzato", "provincial")
+    (card,) = await staff_cards(ill)
+    [old] = ill_topics(ill)
+    assert card.thread_id == old
+    emu.delete_topic(ill.staff_group.id, old)
+    await ask_from_record(ill, anna, second, "cavaliere inesistente", "provincial")
+    (again,) = await staff_cards(ill)
+    [new] = ill_topics(ill)
+    assert new != old
+    assert again.thread_id == new
+    assert "Il cavaliere inesistente" in again.body
+    ordered, _ = await press(ill, ill.librarian, again, text="🚚 Ordered")
+    assert "🚚 Ordered" in ordered.body
+
+
+async def test_a_queued_card_whose_topic_is_deleted_goes_to_the_topic_made_again(
+    ill: IllWorld,
+) -> None:
+    """The card waits in the outbox (Telegram failed when the request was made) and a
+    librarian deletes its topic just as the dispatcher sends it: the topic is made again and
+    the card posted there, not recorded undeliverable — the request is never lost to staff."""
+    emu = ill.emu
+    group = ill.staff_group.id
+    anna = await linked(ill, "0001")
+    rid = await record(ill, "Uno, nessuno e centomila", author="Pirandello, Luigi")
+    emu.inject_fault("server_error", method="sendMessage", chat_id=group, times=1)
+    held = emu.inject_fault("delay", method="sendMessage", chat_id=group, times=1, delay=1.5)
+    sent = await ask_from_record(ill, anna, rid, "nessuno e centomila", "provincial")
+    assert "✅ Request sent" in sent.body
+    [old] = ill_topics(ill)
+    await emu.wait_for(lambda: held.hits == 1, what="the dispatcher sending the queued card")
+    emu.delete_topic(group, old)
+
+    (card,) = await staff_cards(ill)
+    [new] = ill_topics(ill)
+    assert new != old
+    assert card.thread_id == new
+    assert "Uno, nessuno e centomila" in card.body
+    refused = [c for c in emu.calls_to("sendMessage") if c.status == 400]
+    assert [c.description for c in refused] == ["Bad Request: message thread not found"]
+    assert len(emu.calls_to("createForumTopic")) == 2
+    reader = ill.bot.world.store.reader
+    sql = "SELECT state, json_extract(payload, '$.thread_id') FROM outbox WHERE kind = ?"
+    for _ in range(100):  # the dispatcher records the send just after the card is in the chat
+        if list(await reader.execute_fetchall(sql, ("ill_staff_card",))) == [("sent", new)]:
+            break
+        await asyncio.sleep(0.05)
+    assert list(await reader.execute_fetchall(sql, ("ill_staff_card",))) == [("sent", new)]
+    ordered, _ = await press(ill, ill.librarian, card, text="🚚 Ordered")
+    assert ordered.message_id == card.message_id  # staff act on it as on any card
+    await delivered(ill, anna, "has been ordered")
