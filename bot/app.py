@@ -145,6 +145,7 @@ async def on_start(app: BotApplication) -> None:
     # The notice cycles: a tick that runs what is due, the missed days first (catch-up).
     schedule.start(app)
     start_dispatching(app, rethread=staff_cards.rethreader(app))
+    handoff.start_sweeping(app)  # patron messages staff have not received yet, relayed again
 
 
 async def register_commands(app: BotApplication, i18n: I18n) -> None:

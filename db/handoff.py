@@ -108,6 +108,21 @@ async def earlier_conversations(
     return [_conversation(row) for row in rows]
 
 
+async def open_with_undelivered(conn: aiosqlite.Connection) -> list[ConversationRow]:
+    """Open conversations with patron messages not yet copied to the staff group (as
+    :func:`undelivered` counts them): what the relay's sweep still owes staff."""
+    rows = await fetch_all(
+        conn,
+        f"{_CONVERSATION} WHERE c.state = 'open' AND EXISTS ("
+        " SELECT 1 FROM handoff_messages m JOIN handoff_conversations o"
+        " ON o.id = m.conversation_id WHERE o.telegram_user_id = c.telegram_user_id"
+        " AND m.direction = 'patron' AND m.staff_message_id IS NULL"
+        " AND m.patron_message_id IS NOT NULL AND (o.id = c.id OR o.closed_by = 'topic'))"
+        " ORDER BY c.id",
+    )
+    return [_conversation(row) for row in rows]
+
+
 async def conversations_for_export(
     conn: aiosqlite.Connection, *, conversation_id: int | None = None, card: str | None = None
 ) -> list[ConversationRow]:

@@ -8,7 +8,9 @@ messages are not taken for catalog searches; ``/cancel`` ends the conversation. 
 while the routed branch is closed is still relayed, and the patron is told when staff will
 read it. A flood (more than 20 messages a minute) is refused, in words. A message Telegram
 refuses to relay (an outage) is kept, the patron is told, and the relay is tried again a little
-later (the JobQueue), so it reaches staff without her writing again.
+later (the JobQueue), so it reaches staff without her writing again; should Telegram fail for
+longer than those tries, she is told it is held up but kept, a sweep every few minutes goes on
+relaying it (as it does for what a restart left unrelayed), and she hears when it gets through.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ from bot.handlers.handoff_relay import (
     theme_name,
     topic_gone,
 )
-from bot.handlers.handoff_state import RETRY_ATTEMPTS
+from bot.handlers.handoff_state import RETRY_ATTEMPTS, SWEEP_FIRST
 from bot.handlers.staff_access import staff_chat_id, staff_translator
 from bot.i18n import Translator
 from bot.services import handoff
@@ -61,6 +63,7 @@ from db.handoff import ConversationRow, MessageRow
 log = logging.getLogger("bibliobot.handoff")
 
 HANDOFF_GROUP = -1  # before the conversations and the catalog search (group 0)
+SWEEP_JOB = "handoff-relay-owed"
 
 
 def end_markup(t: Translator) -> InlineKeyboardMarkup:
@@ -272,6 +275,7 @@ async def relay_to_staff(
             )
         )
         return
+    await tell_through(context, conversation)
     await tell_office_hours(context, conversation, message, t)
 
 
@@ -296,7 +300,9 @@ def schedule_retry(context: BotContext, telegram_user_id: int, who: str, attempt
 
 
 async def retry_relay(context: BotContext) -> None:
-    """The JobQueue's callback for :func:`schedule_retry`, under the patron's lock."""
+    """The JobQueue's callback for :func:`schedule_retry`, under the patron's lock. After the
+    last try the patron is told her messages are held up but kept; the sweep
+    (:func:`relay_owed`) goes on relaying them, and she hears when they get through."""
     job = context.job
     retry = job.data if job is not None else None
     if not isinstance(retry, RelayRetry):
@@ -307,7 +313,7 @@ async def retry_relay(context: BotContext) -> None:
         if conversation is None or not await handoff.undelivered(context.library, conversation):
             return  # delivered meanwhile (with a later message), or the chat ended: all stored
         try:
-            await deliver(context, conversation, retry.who)
+            conversation = await deliver(context, conversation, retry.who)
         except TelegramError:
             log.warning(
                 "conversation %s: relay retry %s failed",
@@ -317,6 +323,76 @@ async def retry_relay(context: BotContext) -> None:
             )
             if retry.attempt < RETRY_ATTEMPTS:
                 schedule_retry(context, retry.telegram_user_id, retry.who, retry.attempt + 1)
+            else:
+                await tell_held_up(context, conversation)
+            return
+        await tell_through(context, conversation)
+
+
+async def relay_owed(context: BotContext) -> None:
+    """The sweep (a repeating JobQueue job): relay, for every open conversation, the patron's
+    messages the staff group has not received yet — those the quick retries gave up on while
+    Telegram was failing for long, and those kept when the bot stopped before relaying them.
+    Until they are through, they are tried again at every sweep: staff see them in the end."""
+    state = context.bot_data.handoff
+    if staff_chat_id(context) is None:
+        return
+    for owed in await handoff.owed_to_staff(context.library):
+        async with state.lock(owed.telegram_user_id):
+            conversation = await handoff.open_conversation(context.library, owed.telegram_user_id)
+            pending = (
+                await handoff.undelivered(context.library, conversation) if conversation else []
+            )
+            if conversation is None or not pending:
+                continue  # relayed meanwhile, or the chat ended
+            who = pending[-1].sender_name or "?"
+            try:
+                conversation = await deliver(context, conversation, who)
+            except TelegramError:
+                log.warning("conversation %s: still not relayed", conversation.conversation_id)
+                continue
+            await tell_through(context, conversation)
+
+
+async def tell_held_up(context: BotContext, conversation: ConversationRow) -> None:
+    """The quick retries gave up: she is not left thinking her message went through."""
+    t = context.i18n.translator(conversation.language)
+    try:
+        await context.bot.send_message(
+            conversation.chat_id,
+            t.gettext(
+                "Your message has still not reached the librarians: Telegram is having "
+                "trouble. It is kept, and I will pass it on as soon as I can — the librarians "
+                "will see it. You do not need to send it again."
+            ),
+        )
+    except TelegramError:
+        log.warning("conversation %s: patron not told of the delay", conversation.conversation_id)
+    context.bot_data.handoff.gave_up.add(conversation.telegram_user_id)
+
+
+async def tell_through(context: BotContext, conversation: ConversationRow) -> None:
+    """Her held-up messages reached staff: she was told they were held up, so she is told."""
+    state = context.bot_data.handoff
+    if conversation.telegram_user_id not in state.gave_up:
+        return
+    state.gave_up.discard(conversation.telegram_user_id)
+    t = context.i18n.translator(conversation.language)
+    try:
+        await context.bot.send_message(
+            conversation.chat_id,
+            t.gettext("What you wrote has now reached the librarians."),
+        )
+    except TelegramError:
+        log.info("conversation %s: patron not told of the relay", conversation.conversation_id)
+
+
+def start_sweeping(app: BotApplication) -> None:
+    """Schedule :func:`relay_owed` (call once the application's store is open)."""
+    queue = app.job_queue
+    assert queue is not None, "python-telegram-bot[job-queue] is a dependency"
+    state = app.bot_data.handoff
+    queue.run_repeating(relay_owed, interval=state.sweep_seconds, first=SWEEP_FIRST, name=SWEEP_JOB)
 
 
 async def deliver(context: BotContext, conversation: ConversationRow, who: str) -> ConversationRow:
@@ -383,7 +459,8 @@ async def copy_to_topic(
 async def tell_office_hours(
     context: BotContext, conversation: ConversationRow, message: Message, t: Translator
 ) -> None:
-    """Outside the branch's opening hours: when staff will answer (once per closed stretch)."""
+    """Outside the branch's opening hours (with no branch routed: while every library is
+    closed): when staff will answer, once per closed stretch."""
     opens = await handoff.staff_answer_from(context.library, conversation.branch, now())
     state = context.bot_data.handoff
     if opens is None:
@@ -392,17 +469,24 @@ async def tell_office_hours(
     if state.closed_notice.get(conversation.conversation_id) == opens:
         return
     state.closed_notice[conversation.conversation_id] = opens
-    names = await render.branch_names(context.library)
-    branch = conversation.branch or ""
-    await message.reply_text(
-        t.gettext(
-            "{branch} is closed now. Your message is kept: a librarian will read it when the "
-            "library opens, on {day} at {time}.",
-            branch=names.get(branch, branch),
+    if conversation.branch is None:  # no library in particular: the first one to open
+        text = t.gettext(
+            "The libraries are all closed now (each has its own opening hours). Your message "
+            "is kept: a librarian will read it when the first library opens, on {day} at "
+            "{time}.",
             day=t.format_date(opens, "full"),
             time=t.format_time(opens),
         )
-    )
+    else:
+        names = await render.branch_names(context.library)
+        text = t.gettext(
+            "{branch} is closed now. Your message is kept: a librarian will read it when the "
+            "library opens, on {day} at {time}.",
+            branch=names.get(conversation.branch, conversation.branch),
+            day=t.format_date(opens, "full"),
+            time=t.format_time(opens),
+        )
+    await message.reply_text(text)
 
 
 async def patron_edit(update: Update, context: BotContext) -> None:

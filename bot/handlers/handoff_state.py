@@ -1,6 +1,7 @@
-"""What the handoff keeps in memory (``BotData.handoff``): per-patron locks, flood counters and
-the office-hours notices already given. Nothing here needs to survive a restart: the store has
-the conversations and every message."""
+"""What the handoff keeps in memory (``BotData.handoff``): per-patron locks, flood counters, the
+office-hours notices already given and who was told her messages are held up. Nothing here
+needs to survive a restart: the store has the conversations and every message (and the sweep
+relays what staff have not received, from the store)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,16 @@ from datetime import datetime
 RATE_LIMIT = 20  # patron messages relayed per window
 RATE_WINDOW = 60.0  # seconds
 RETRY_SECONDS = 30.0  # first wait before relaying again what Telegram refused; doubles after
-RETRY_ATTEMPTS = 5  # 30 s, 1, 2, 4, 8 minutes; then the patron's next message carries them
+RETRY_ATTEMPTS = 5  # 30 s, 1, 2, 4, 8 minutes; then the sweep below (or her next message)
+SWEEP_SECONDS = 600.0  # how often messages still owed to staff are relayed again, for good
+SWEEP_FIRST = 60.0  # after a start: messages kept while the bot was down go out soon
 
 
 @dataclass
 class HandoffState:
     limit: int = RATE_LIMIT  # patron messages relayed per RATE_WINDOW
     retry_seconds: float = RETRY_SECONDS  # first wait before relaying a refused message again
+    sweep_seconds: float = SWEEP_SECONDS  # how often messages owed to staff are relayed again
     # One lock per Telegram account: a burst of messages creates one topic, not five.
     locks: dict[int, asyncio.Lock] = field(default_factory=dict)
     # When each account's recent messages came (time.monotonic()), for the flood limit.
@@ -27,6 +31,9 @@ class HandoffState:
     warned_until: dict[int, float] = field(default_factory=dict)
     # Per conversation: the opening time the patron was last told staff will answer at.
     closed_notice: dict[int, datetime] = field(default_factory=dict)
+    # Accounts told that their messages could not be passed on for a while (the quick retries
+    # gave up): told again once the messages reach staff.
+    gave_up: set[int] = field(default_factory=set)
 
     def lock(self, user_id: int) -> asyncio.Lock:
         found = self.locks.get(user_id)

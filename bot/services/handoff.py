@@ -479,6 +479,11 @@ async def undelivered(library: Library, current: repo.ConversationRow) -> list[r
     )
 
 
+async def owed_to_staff(library: Library) -> list[repo.ConversationRow]:
+    """Open conversations whose patron has messages the staff group has not received yet."""
+    return await repo.open_with_undelivered(library.store.reader)
+
+
 async def message_from_patron(
     library: Library, telegram_user_id: int, patron_message_id: int
 ) -> repo.MessageRow | None:
@@ -516,12 +521,30 @@ def next_opening(calendar: LibraryCalendar, branch: str, now: datetime) -> datet
     return None
 
 
+def first_opening(calendar: LibraryCalendar, now: datetime) -> datetime | None:
+    """For a question no library in particular answers (a patron without a card asking a
+    general question): None when some library is open now — its staff may answer — else when
+    the first one opens (None too when none ever does)."""
+    openings: list[datetime] = []
+    for branch in sorted(calendar.branch_codes):
+        try:
+            if calendar.is_open_at(branch, now):
+                return None
+        except CalendarError:
+            continue
+        opens = next_opening(calendar, branch, now)
+        if opens is not None:
+            openings.append(opens)
+    return min(openings, default=None)
+
+
 async def staff_answer_from(library: Library, branch: str | None, now: datetime) -> datetime | None:
     """For a message sent at ``now`` to ``branch``'s staff: when they will read it, if the
-    branch is closed now (None: open now, or no branch to ask)."""
-    if branch is None:
-        return None
+    branch is closed now (None: open now, or it never opens). Without a branch (no library in
+    particular answers), when the first library opens, if all are closed now."""
     calendar = await calendar_repo.load_calendar(library.store.reader, library.zone)
+    if branch is None:
+        return first_opening(calendar, now)
     if not calendar.has_branch(branch):
         return None
     return next_opening(calendar, branch, now)

@@ -19,6 +19,7 @@ from typing import Any
 
 from telegram import Update
 
+from bot.handlers import handoff as handoff_handlers
 from bot.handlers.handoff_relay import status_name
 from bot.i18n import translator
 from bot.sandbox.view import ChatMessage
@@ -779,3 +780,77 @@ async def test_a_header_telegram_failed_to_post_comes_before_her_messages(
     await copied(staff_bot, "thanks")
     headers = [m for m in emu.transcript(chat, topic.thread_id) if "0001234" in m.body]
     assert len(headers) == 1
+
+
+async def test_without_a_card_she_is_told_when_the_first_library_opens(
+    staff_bot: BotWorld,
+) -> None:
+    """A patron without a linked card asking a general question has no library of her own:
+    while every library is closed she is told her message is kept and when the first one
+    opens (each has its own hours); the message reaches staff all the same."""
+    emu = staff_bot.emulator
+    library = staff_bot.world.library
+    today = datetime.now(library.zone).date()
+    async with library.store.transaction() as conn:
+        for branch_id in staff_bot.world.branches.values():
+            await calendar_repo.add_closure(
+                conn, branch_id, today, today + timedelta(days=2), "inventory"
+            )
+    bruno = emu.add_user("Bruno", language_code="en", started=True)
+    opened = await start_chat(staff_bot, bruno, "General questions")
+    assert "A librarian will answer in this chat." in opened.body  # no library named
+    emu.send_text(bruno.id, "can I get a card online?")
+    notice = await bot_says(staff_bot, bruno.id, "libraries are all closed now")
+    copy = await copied(staff_bot, "can I get a card online?")  # kept and relayed all the same
+    header = emu.transcript(staff_chat(staff_bot), copy.thread_id)[1]
+    assert STAFF.gettext("any library") in header.body
+
+    opens = await handoff.staff_answer_from(library, None, datetime.now(UTC))
+    assert opens is not None
+    assert opens.astimezone(library.zone).date() > today + timedelta(days=2)
+    t = translator("en")
+    assert t.format_date(opens, "full") in notice.body
+    assert t.format_time(opens) in notice.body
+    assert "each has its own opening hours" in notice.body
+
+    emu.send_text(bruno.id, "and a second question")  # told once per closed stretch
+    await copied(staff_bot, "and a second question")
+    assert len([m for m in emu.bot_messages(bruno.id) if "all closed now" in m.body]) == 1
+
+
+async def test_when_telegram_fails_for_long_she_is_told_and_staff_get_it_later(
+    staff_bot: BotWorld,
+) -> None:
+    """Telegram refuses the relay and all five quick retries: the patron is not left believing
+    it went through — she is told it is held up but kept. The sweep (a repeating job) relays it
+    once Telegram takes it again, after the topic's header; then she is told it got through."""
+    emu = staff_bot.emulator
+    app = staff_bot.app
+    app.bot_data.handoff.retry_seconds = 0.02
+    anna = await linked(staff_bot, "0001234")
+    await start_chat(staff_bot, anna)
+    chat = staff_chat(staff_bot)
+    refused = emu.inject_fault("server_error", method="copyMessage", chat_id=chat, times=6)
+    sent = emu.send_text(anna.id, "is the library open at Easter?")
+    await bot_says(staff_bot, anna.id, "could not pass your message on", after=sent)
+    held = await bot_says(staff_bot, anna.id, "still not reached the librarians", after=sent)
+    assert "the librarians will see it" in held.body
+    assert refused.hits == 6  # the relay and its five retries
+    queue = app.job_queue
+    assert queue is not None
+    assert not queue.get_jobs_by_name(f"handoff-retry:{anna.id}")  # the quick retries are over
+    assert not [m for m in emu.bot_messages(chat) if m.body == "is the library open at Easter?"]
+
+    [sweep] = queue.get_jobs_by_name(handoff_handlers.SWEEP_JOB)
+    await sweep.run(app)
+    copy = await copied(staff_bot, "is the library open at Easter?")
+    through = await bot_says(staff_bot, anna.id, "has now reached the librarians", after=held)
+    assert through.body == "What you wrote has now reached the librarians."
+    [topic] = topics(staff_bot)
+    bodies = [m.body for m in emu.transcript(chat, topic.thread_id)[1:]]
+    assert "0001234" in bodies[0]  # the header first
+    assert bodies[1:] == [copy.body]
+
+    await sweep.run(app)  # nothing owed any more: nothing sent twice, she is not told again
+    assert [m.body for m in emu.transcript(chat, topic.thread_id)[1:]] == bodies
+    assert len([m for m in emu.bot_messages(anna.id) if "now reached" in m.body]) == 1

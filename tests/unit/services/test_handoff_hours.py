@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.circulation.library_calendar import BranchSchedule, Closure, LibraryCalendar
-from bot.services.handoff import next_opening
+from bot.services.handoff import first_opening, next_opening
 
 ROME = ZoneInfo("Europe/Rome")
 WEEK = [
@@ -61,3 +61,52 @@ def test_the_answer_is_an_opening_in_the_future(naive: datetime) -> None:
     assert opens > now
     assert CALENDAR.is_open_at("BRU", opens)
     assert not CALENDAR.is_open_at("BRU", opens - timedelta(minutes=1))
+
+
+# A question no library in particular answers (no card, a general subject): the first to open.
+OTHER_WEEK = [(day, "14:00", "18:00") for day in range(6)]
+TWO = LibraryCalendar(
+    [
+        BranchSchedule.from_rows("BRU", WEEK),
+        BranchSchedule.from_rows("VIM", OTHER_WEEK),
+        BranchSchedule.from_rows("SHUT", []),
+    ],
+    zone=ROME,
+)
+
+
+def test_any_library_open_means_no_waiting() -> None:
+    assert first_opening(TWO, local(2026, 3, 10, 10, 0)) is None  # BRU open, VIM not yet
+    assert first_opening(TWO, local(2026, 3, 10, 18, 30)) is None  # VIM closed, BRU open
+
+
+def test_all_closed_waits_for_the_first_library_to_open() -> None:
+    # Tuesday lunchtime: BRU reopens at 14:30, VIM opens at 14:00.
+    assert first_opening(TWO, local(2026, 3, 10, 13, 0)) == local(2026, 3, 10, 14, 0)
+    # Saturday evening: nobody opens on Sunday; BRU at 9 on Monday comes first.
+    assert first_opening(TWO, local(2026, 3, 14, 20, 0)) == local(2026, 3, 16, 9, 0)
+
+
+def test_a_closure_of_one_library_leaves_the_others() -> None:
+    closed = LibraryCalendar(
+        [BranchSchedule.from_rows("BRU", WEEK), BranchSchedule.from_rows("VIM", OTHER_WEEK)],
+        [Closure(first_on=date(2026, 3, 16), last_on=date(2026, 3, 16), branch="BRU")],
+        zone=ROME,
+    )
+    assert first_opening(closed, local(2026, 3, 14, 20, 0)) == local(2026, 3, 16, 14, 0)
+
+
+def test_no_library_ever_open_has_no_answer() -> None:
+    never = LibraryCalendar([BranchSchedule.from_rows("SHUT", [])], zone=ROME)
+    assert first_opening(never, local(2026, 3, 10, 10, 0)) is None
+
+
+@given(st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31)))
+def test_the_first_opening_is_the_earliest_of_the_libraries(naive: datetime) -> None:
+    now = naive.replace(tzinfo=UTC)
+    opens = first_opening(TWO, now)
+    if opens is None:
+        assert TWO.is_open_at("BRU", now) or TWO.is_open_at("VIM", now)
+        return
+    each = [next_opening(TWO, code, now) for code in ("BRU", "VIM")]
+    assert opens == min(o for o in each if o is not None)
