@@ -250,11 +250,19 @@ async def release(conn: aiosqlite.Connection, notice_ids: list[int], now: dateti
     )
 
 
-async def rewrite(conn: aiosqlite.Connection, notice_id: int, payload: dict[str, Any]) -> None:
-    """What a claimed notice will send from now on (a staff card moved to a topic made again)."""
+async def move_to_thread(conn: aiosqlite.Connection, notice_id: int, thread_id: int | None) -> None:
+    """Send a notice to another forum topic (None: to the chat itself) from now on: a staff
+    card whose topic was deleted. Only the topic changes; the rest of the payload stays as it
+    is stored (it may have been rewritten since the notice was claimed)."""
+    if thread_id is None:
+        await conn.execute(
+            "UPDATE outbox SET payload = json_remove(payload, '$.thread_id') WHERE id = ?",
+            (notice_id,),
+        )
+        return
     await conn.execute(
-        "UPDATE outbox SET payload = ? WHERE id = ?",
-        (json.dumps(payload, ensure_ascii=False, separators=(",", ":")), notice_id),
+        "UPDATE outbox SET payload = json_set(payload, '$.thread_id', ?) WHERE id = ?",
+        (thread_id, notice_id),
     )
 
 

@@ -65,11 +65,20 @@ from db.store import Store
 log = logging.getLogger("bibliobot.dispatch")
 
 Clock = Callable[[], datetime]
-# A notice for a forum topic got a 400: the same message for another topic, or None (give up).
-Rethread = Callable[
-    [ClaimedNotice, OutgoingMessage, BadRequest], Coroutine[Any, Any, OutgoingMessage | None]
-]
 POLL = 0.01  # seconds: how often to look again while sends in flight may free the limits
+
+
+@dataclass(frozen=True, slots=True)
+class NewThread:
+    """Where a notice refused for its forum topic goes instead (None: the chat itself)."""
+
+    thread_id: int | None
+
+
+# A notice for a forum topic got a 400: the topic to send it to instead, or None (give up).
+Rethread = Callable[
+    [ClaimedNotice, OutgoingMessage, BadRequest], Coroutine[Any, Any, NewThread | None]
+]
 
 
 def utc_now() -> datetime:
@@ -452,7 +461,8 @@ class Dispatcher:
         report: DrainReport,
     ) -> bool:
         """A notice for a topic that Telegram refused: when the hook moves it to another topic,
-        store it so and send it again at once. False: nothing to do but give up."""
+        store that (only the topic: a rewrite of the text meanwhile stands) and send it again
+        at once. False: nothing to do but give up."""
         if self.rethread is None or message.thread_id is None:
             return False
         if notice.attempts >= self.policy.max_attempts:
@@ -466,7 +476,7 @@ class Dispatcher:
         if moved is None:
             return False
         async with self.store.transaction() as conn:
-            await outbox.rewrite(conn, notice.id, moved.to_payload())
+            await outbox.move_to_thread(conn, notice.id, moved.thread_id)
         moved_why = f"{why}; moved to topic {moved.thread_id}"
         await self._retry(notice, 0, moved_why, report, counts=True)
         return True

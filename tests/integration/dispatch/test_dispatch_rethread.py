@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 
 from telegram.error import BadRequest, NetworkError
 
-from bot.reminders.dispatcher import Dispatcher, DispatchPolicy, Rethread
+from bot.reminders.dispatcher import Dispatcher, DispatchPolicy, NewThread, Rethread
 from bot.reminders.outgoing import OutgoingMessage
 from bot.sandbox.world import Chat, User
+from db.outbox import replace_pending
 from db.outbox_delivery import ClaimedNotice
 from db.sql import fetch_one
 from tests.integration.dispatch.conftest import Outbox
@@ -56,20 +57,46 @@ async def test_a_notice_moved_by_the_hook_goes_to_the_new_topic(outbox: Outbox) 
     message = OutgoingMessage(text="Richiesta <b>#A1</b>", thread_id=lost.thread_id)
     row_id = await queue_one(outbox.store, None, message, key="card", chat_id=group.id)
     asked: list[tuple[str, int | None, str]] = []
+    # While the send was failing, the card was rewritten (the request changed): that stands.
+    rewritten = OutgoingMessage(text="Richiesta <b>#A1</b>: annullata", thread_id=lost.thread_id)
 
     async def move(
         notice: ClaimedNotice, refused: OutgoingMessage, error: BadRequest
-    ) -> OutgoingMessage | None:
+    ) -> NewThread | None:
         asked.append((notice.dedupe_key, refused.thread_id, error.message))
-        return refused.model_copy(update={"thread_id": again.thread_id})
+        async with outbox.store.transaction() as conn:
+            assert await replace_pending(conn, "card", rewritten.to_payload())
+        return NewThread(again.thread_id)
 
     await drain(outbox, move)
     assert asked == [("card", lost.thread_id, "Message thread not found")]
     (sent,) = emu.bot_messages(group.id, again.thread_id)
-    assert sent.text == "Richiesta #A1"
+    assert sent.text == "Richiesta #A1: annullata"
     row = (await rows(outbox.store))[row_id]
     assert (row.state, row.attempts, row.telegram_message_id) == ("sent", 2, sent.message_id)
-    assert (await payload(outbox, row_id))["thread_id"] == again.thread_id
+    stored = await payload(outbox, row_id)
+    assert stored == {**rewritten.to_payload(), "thread_id": again.thread_id}
+
+
+async def test_a_notice_moved_to_the_chat_itself_loses_its_topic(outbox: Outbox) -> None:
+    """The hook may send it to the chat itself (a group that is no forum any more)."""
+    emu = outbox.emulator
+    group, head = staff_group(outbox)
+    lost = emu.create_topic(group.id, "Appuntamenti", user_id=head.id)
+    emu.delete_topic(group.id, lost.thread_id)
+    message = OutgoingMessage(text="z", thread_id=lost.thread_id)
+    row_id = await queue_one(outbox.store, None, message, key="card", chat_id=group.id)
+
+    async def to_the_chat(
+        notice: ClaimedNotice, refused: OutgoingMessage, error: BadRequest
+    ) -> NewThread | None:
+        return NewThread(None)
+
+    await drain(outbox, to_the_chat)
+    (sent,) = emu.bot_messages(group.id)
+    assert (sent.text, sent.thread_id) == ("z", None)
+    assert "thread_id" not in await payload(outbox, row_id)
+    assert (await rows(outbox.store))[row_id].state == "sent"
 
 
 async def test_a_hook_that_declines_leaves_the_notice_undeliverable(outbox: Outbox) -> None:
@@ -82,7 +109,7 @@ async def test_a_hook_that_declines_leaves_the_notice_undeliverable(outbox: Outb
 
     async def decline(
         notice: ClaimedNotice, refused: OutgoingMessage, error: BadRequest
-    ) -> OutgoingMessage | None:
+    ) -> NewThread | None:
         return None
 
     await drain(outbox, decline)
@@ -103,12 +130,12 @@ async def test_a_topic_that_keeps_failing_ends_undeliverable(outbox: Outbox) -> 
 
     async def move_to_another_lost_one(
         notice: ClaimedNotice, refused: OutgoingMessage, error: BadRequest
-    ) -> OutgoingMessage | None:
+    ) -> NewThread | None:
         nonlocal moves
         moves += 1
         gone = emu.create_topic(group.id, f"Appuntamenti {moves}", user_id=head.id)
         emu.delete_topic(group.id, gone.thread_id)
-        return refused.model_copy(update={"thread_id": gone.thread_id})
+        return NewThread(gone.thread_id)
 
     policy = DispatchPolicy(max_attempts=4, timeout=0.5)
     await drain(outbox, move_to_another_lost_one, policy)
@@ -130,10 +157,10 @@ async def test_telegram_failing_inside_the_hook_is_tried_again_later(outbox: Out
 
     async def move(
         notice: ClaimedNotice, refused: OutgoingMessage, error: BadRequest
-    ) -> OutgoingMessage | None:
+    ) -> NewThread | None:
         if failures:
             raise failures.pop()
-        return refused.model_copy(update={"thread_id": again.thread_id})
+        return NewThread(again.thread_id)
 
     await drain(outbox, move)
     (sent,) = emu.bot_messages(group.id, again.thread_id)
