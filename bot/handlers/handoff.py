@@ -543,7 +543,10 @@ async def end_command(update: Update, context: BotContext) -> None:
     if query is not None:
         await query.answer()
     _, t = await who(update, context)
-    await handoff.close(context.library, current.conversation_id, by="patron", now=now())
+    async with context.bot_data.handoff.lock(user.id):
+        current = await handoff.open_conversation(context.library, user.id) or current
+        current = await relay_before_ending(context, current, patron_name(update))
+        await handoff.close(context.library, current.conversation_id, by="patron", now=now())
     staff_t = staff_translator(context)
     await post_in_topic(context, current, staff_t.gettext("🔚 The patron ended the conversation."))
     await context.bot.send_message(
@@ -552,6 +555,23 @@ async def end_command(update: Update, context: BotContext) -> None:
         reply_markup=rating_markup(current.conversation_id),
     )
     raise ApplicationHandlerStop
+
+
+async def relay_before_ending(
+    context: BotContext, conversation: ConversationRow, who: str
+) -> ConversationRow:
+    """Messages still owed to staff (Telegram refused them a while ago) go to the topic before
+    the chat ends: once it is closed neither the retries nor the sweep relay them. If Telegram
+    refuses again they stay in the transcript only (the export has them)."""
+    if not await handoff.undelivered(context.library, conversation):
+        return conversation
+    try:
+        return await deliver(context, conversation, who)
+    except TelegramError:
+        log.warning(
+            "conversation %s: ended with messages not relayed", conversation.conversation_id
+        )
+        return conversation
 
 
 def rating_markup(conversation_id: int) -> InlineKeyboardMarkup:

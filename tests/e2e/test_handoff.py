@@ -854,3 +854,26 @@ async def test_when_telegram_fails_for_long_she_is_told_and_staff_get_it_later(
     await sweep.run(app)  # nothing owed any more: nothing sent twice, she is not told again
     assert [m.body for m in emu.transcript(chat, topic.thread_id)[1:]] == bodies
     assert len([m for m in emu.bot_messages(anna.id) if "now reached" in m.body]) == 1
+
+
+async def test_a_message_still_owed_to_staff_is_relayed_when_she_ends_the_chat(
+    staff_bot: BotWorld,
+) -> None:
+    """Telegram refused her message and she ends the chat before it was relayed again: it goes
+    to the topic before the end is noted there (a closed chat is relayed by nobody later)."""
+    emu = staff_bot.emulator
+    staff_bot.app.bot_data.handoff.retry_seconds = 3600  # no retry comes before she ends it
+    anna = await linked(staff_bot, "0001234")
+    await start_chat(staff_bot, anna)
+    chat = staff_chat(staff_bot)
+    emu.inject_fault("server_error", method="copyMessage", chat_id=chat, times=1)
+    sent = emu.send_text(anna.id, "please call me back")
+    await bot_says(staff_bot, anna.id, "could not pass your message on", after=sent)
+    emu.send_command(anna.id, "cancel")
+    await bot_says(staff_bot, anna.id, "Chat ended", after=sent)
+    ended = await bot_says(staff_bot, chat, "🔚")
+    [topic] = topics(staff_bot)
+    bodies = [m.body for m in emu.transcript(chat, topic.thread_id)[1:]]
+    assert bodies[1:] == ["please call me back", ended.body]
+    [conversation] = await handoff.export(staff_bot.world.library, card="0001234")
+    assert conversation["closed_by"] == "patron"
