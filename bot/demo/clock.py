@@ -41,6 +41,8 @@ def clock_for(app: BotApplication) -> ClockJump:
         # Beside the bot's own dispatcher: one pacer, so that both keep Telegram's limits.
         running = app.bot_data.dispatcher
         pacer = running.pacer if running is not None else None
+        # And its way of posting a staff card again whose topic was deleted meanwhile.
+        rethread = running.rethread if running is not None else None
         at = datetime.combine(day, latest, tzinfo=library.zone) + timedelta(minutes=1)
         sending_at = next_allowed(at, timing.quiet, library.zone)
         for n in range(max((day - first).days + 1, 0)):
@@ -50,7 +52,9 @@ def clock_for(app: BotApplication) -> ClockJump:
             reports += await run_due(library, at)
             # After the quiet hours, if the last cycle's hour falls inside them.
             sending_at = next_allowed(at, timing.quiet, library.zone)
-            sent.add(await drain_once(app.bot, library.store, sending_at, pacer=pacer))
+            sent.add(
+                await drain_once(app.bot, library.store, sending_at, pacer=pacer, rethread=rethread)
+            )
         queued = sum(report.queued for report in reports)
         days = sorted({report.day for report in reports})
         span = f"{days[0]}" if len(days) == 1 else f"{days[0]} to {days[-1]}" if days else ""
