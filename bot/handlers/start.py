@@ -178,7 +178,7 @@ async def keep_language(
 
 def _link_refusal(t: Translator, refusal: Refusal, at: datetime) -> str:
     if refusal.code == "wrong_card_or_pin":
-        left = int(refusal.detail) if refusal.detail and refusal.detail.isdigit() else 0
+        left = int_part(refusal.detail or "") or 0
         return t.ngettext(
             "The card number or the PIN is not right. You can try {n} more time.",
             "The card number or the PIN is not right. You can try {n} more times.",

@@ -205,7 +205,9 @@ async def test_hostile_text_is_just_a_search(bot: BotWorld) -> None:
     quoted = await say(bot, luca, '"nome" AND rosa* NEAR(x) -- OR 1=1; DROP TABLE records')
     assert "result" in quoted.body or "found nothing" in quoted.body
     assert "Something went wrong" not in quoted.body
-    for text in ["*", '"', "📚🌹", "rosa " * 1000, "AND OR NOT", "x" * 5000]:
+    # "²" and "١" are digits to str.isdigit: ten of them once looked like an ISBN to int().
+    digits = ["²" * 10, "١٢٣٤٥٦٧٨٩٠", "978²²²²²²²²²²"]
+    for text in ["*", '"', "📚🌹", "rosa " * 1000, "AND OR NOT", "x" * 5000, *digits]:
         answer = await say(bot, luca, text)
         assert answer.body.startswith("🔎"), (text[:20], answer.body)
         assert utf16_len(answer.body) <= MESSAGE_LIMIT
