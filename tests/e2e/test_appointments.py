@@ -596,6 +596,31 @@ async def test_the_patron_receives_the_calendar_file(staff: StaffWorld) -> None:
     await recorded(staff, "appointment_confirmed", "sent")
 
 
+async def test_an_italian_patron_gets_the_file_named_in_italian(staff: StaffWorld) -> None:
+    await service(staff)
+    emu = staff.emulator
+    anna = await patron(staff, "0001")
+    await identity.choose_language(
+        staff.library, telegram_user_id=anna.id, language="it", now=now()
+    )
+    floor = emu.transcript(anna.id)[-1].message_id if emu.transcript(anna.id) else 0
+    confirm = await up_to_confirmation(staff, anna, "Consulenza bibliografica")
+    await press(staff, anna, confirm, text="Prenota")
+    card = await emu.wait_for(lambda: next(iter(staff_cards(staff)), None), what="the card")
+    await press(staff, staff.librarian, card, data=str(card.buttons[0]["callback_data"]))
+    appointment_id = (await rows(staff, "SELECT id FROM appointments"))[0][0]
+
+    def document() -> ChatMessage | None:
+        found = [m for m in emu.bot_messages(anna.id) if m.file_id and m.message_id > floor]
+        return found[0] if found else None
+
+    sent = await emu.wait_for(document, what="the .ics document")
+    assert sent.file_id is not None
+    stored = emu.world.files.get(sent.file_id)
+    assert stored is not None
+    assert stored.file_name == f"appuntamento-{appointment_id}.ics"
+
+
 async def test_a_declined_request_is_explained(staff: StaffWorld) -> None:
     await service(staff)
     emu = staff.emulator
