@@ -39,6 +39,7 @@ from bot.handlers.context import (
     parse_callback,
     who,
 )
+from bot.handlers.staff_access import in_staff_chat, staff_translator
 from bot.i18n import Translator, language_name, reason_message
 from bot.services import identity
 from bot.services.errors import Refusal
@@ -258,6 +259,9 @@ async def language_command(update: Update, context: BotContext) -> None:
 async def help_command(update: Update, context: BotContext) -> None:
     if update.message is None:
         return
+    if in_staff_chat(update, context):  # the librarians' own commands, in the group's language
+        await update.message.reply_text(staff_help_text(staff_translator(context)))
+        return
     account, t = await who(update, context)
     if not is_private(update):  # in a group the bot only searches
         await update.message.reply_text(
@@ -282,6 +286,21 @@ def help_text(t: Translator) -> str:
         "• /librarian: talk to a librarian\n"
         "• /appointment: book an appointment with a librarian\n"
         "• /cancel: stop what we are doing"
+    )
+
+
+def staff_help_text(t: Translator) -> str:
+    """What the staff group can do (docs/STAFF.md, "The commands, at a glance")."""
+    return t.gettext(
+        "Commands for the library's staff, here in the staff group:\n"
+        "• /close: end the conversation in a patron's topic (the patron may rate it)\n"
+        "• /canned: the ready answers; /canned KEY sends one to the patron\n"
+        "• /ban, /unban: stop a patron writing to the librarians, or let her write again\n"
+        "• /checkout CARD BARCODE: lend a copy\n"
+        "• /checkin BARCODE: a copy comes back\n"
+        "• /appointment_cancel ID REASON: cancel an appointment (the patron reads the reason)\n"
+        "• #note …: a message that starts with #note stays among staff\n"
+        "Anything else you write in a patron's topic reaches the patron."
     )
 
 

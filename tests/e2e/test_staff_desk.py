@@ -156,3 +156,37 @@ async def test_the_membership_answer_is_cached_briefly(staff_bot: BotWorld) -> N
     for _ in range(3):
         await command(staff_bot, librarian.id, "/checkin NOPE", staff_bot.staff_chat_id)
     assert len(emu.calls_to("getChatMember")) - before == 1
+
+
+async def test_help_in_the_staff_group_lists_the_staff_commands(staff_bot: BotWorld) -> None:
+    """Not the patron's help and its buttons ("Link my card", "Talk to a librarian"): the
+    librarians' own commands, briefly, in the group's language (the library's: Italian)."""
+    assert staff_bot.staff_chat_id is not None
+    emu = staff_bot.emulator
+    librarian = staff_bot.staff[0]
+    reply = await command(staff_bot, librarian.id, "/help", staff_bot.staff_chat_id)
+    assert reply.body.startswith("Comandi per il personale della biblioteca"), reply.body
+    for name in (
+        "/close",
+        "/canned",
+        "/ban",
+        "/unban",
+        "/checkout",
+        "/checkin",
+        "/appointment_cancel",
+        "#note",
+    ):
+        assert name in reply.body, name
+    assert "/loans" not in reply.body
+    assert reply.buttons == []
+    # In a patron's topic too (a forum thread): the answer stays in that topic.
+    topic = emu.create_topic(staff_bot.staff_chat_id, "Turni", user_id=staff_bot.staff[1].id)
+    sent = emu.send_text(
+        librarian.id, "/help", chat_id=staff_bot.staff_chat_id, thread_id=topic.thread_id
+    )
+    there = await emu.wait_for_reply(staff_bot.staff_chat_id, after=sent, thread_id=topic.thread_id)
+    assert there.body == reply.body
+    # A patron's private chat still gets the patron's help.
+    anna = emu.add_user("Anna", language_code="en", started=True)
+    own = await command(staff_bot, anna.id, "/help", anna.id)
+    assert own.body.startswith("Here is what I can do")
