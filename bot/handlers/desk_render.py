@@ -113,10 +113,9 @@ def standing_text(t: Translator, summary: PatronSummary, standing: StandingRules
             )
             for loan in late[:LATE_SHOWN]
         )
-        if len(late) > LATE_SHOWN:
-            shown += " " + t.ngettext(
-                "and {n} more", "and {n} more", len(late) - LATE_SHOWN, n=len(late) - LATE_SHOWN
-            )
+        more = len(late) - LATE_SHOWN
+        if more > 0:
+            shown += " " + t.ngettext("and {n} more", "and {n} more", more, n=more)
         lines.append(t.gettext("Late copies to check in (/checkin): {copies}.", copies=shown))
     return "\n".join(lines)
 
