@@ -12,12 +12,10 @@ import contextlib
 import math
 import warnings
 from datetime import datetime
-from typing import Any, cast
 
 from telegram import InlineKeyboardButton, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -39,6 +37,7 @@ from bot.handlers.context import (
     parse_callback,
     who,
 )
+from bot.handlers.dialogue import pass_on
 from bot.handlers.staff_access import in_staff_chat, staff_translator
 from bot.i18n import Translator, language_name, reason_message
 from bot.services import identity
@@ -437,18 +436,7 @@ async def leave_linking(update: Update, context: BotContext) -> int:
     after a search would be read as a card number, and the next one as a PIN."""
     if context.user_data is not None:
         context.user_data.pop("linking_card", None)
-    application = cast(BotApplication, context.application)
-    handlers: list[BaseHandler[Any, BotContext, Any]] = application.handlers.get(0, [])
-    others = [
-        handler
-        for handler in handlers
-        if not (isinstance(handler, ConversationHandler) and handler.name == LINKING)
-    ]
-    for handler in others:  # as PTB would have without linking: the first that wants it
-        check = handler.check_update(update)
-        if check is not None and check is not False:
-            await handler.handle_update(update, application, check, context)
-            break
+    await pass_on(update, context, LINKING)
     return ConversationHandler.END
 
 
