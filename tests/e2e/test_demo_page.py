@@ -169,7 +169,7 @@ async def test_a_patron_links_her_card_searches_reserves_and_renews(
     await steps.expect_bot("Dove vuoi ritirare")
     await steps.press("🏠 Brugherio")
     await steps.press("✅ Conferma")
-    await steps.expect_bot("Prenotato")
+    await steps.expect_bot("Prenotazione fatta")
     await steps.shot("reserved")
 
     # The loans (one overdue, one due today, one in three days): renewing the one due today.
@@ -177,7 +177,7 @@ async def test_a_patron_links_her_card_searches_reserves_and_renews(
     await steps.say("/loans")
     await steps.expect_bot("Rinnova tutti")
     await steps.press(due_today.title)
-    await steps.expect_bot(f"Rinnovato: {due_today.title}")
+    await steps.expect_bot(f"Rinnovo fatto: {due_today.title}")
     await steps.shot("renewed")
 
     # Talking to a librarian: the question opens a topic in the staff group (right), where
