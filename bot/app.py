@@ -110,6 +110,9 @@ def build_application(settings: Settings) -> BotApplication:
     # Linking a card first in group 0: any other command or button ends it, then does its work
     # (a title typed after /librarian or /search is never read as a card number or a PIN).
     start.register_linking(app)
+    # The interlibrary title/author dialogue next, for the same reason: a /search or a button
+    # pressed while it waits ends it, and the title typed next is searched.
+    interlibrary.register_dialogue(app)
     # The chat with the librarians runs first (group -1): a patron talking to a librarian is
     # not searching the catalog, and a staff reply in a topic is for the patron.
     handoff.register(app)
@@ -117,8 +120,8 @@ def build_application(settings: Settings) -> BotApplication:
     # Conversations and commands first; free text as a catalog search last (search.register).
     # The administrators' timing dialogue first: its /cancel must end it, not /start's.
     admin.register(app)
-    # The interlibrary dialogues (a cost typed in the staff group, a title or author typed by
-    # the patron) before /start's: their /cancel must end them, and their answers are theirs.
+    # The staff's interlibrary dialogue (a cost typed in the staff group) before /start's: its
+    # /cancel must end it, and its answers are its own.
     interlibrary_staff.register(app)
     interlibrary.register(app)
     start.register(app)

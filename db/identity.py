@@ -67,20 +67,17 @@ async def set_due_reminders(conn: aiosqlite.Connection, telegram_user_id: int, o
 class UserRow:
     telegram_user_id: int
     language: str | None
-    pin_failures: int
-    locked_until: datetime | None
 
 
 async def user(conn: aiosqlite.Connection, telegram_user_id: int) -> UserRow | None:
     row = await fetch_one(
         conn,
-        "SELECT telegram_user_id, language, pin_failures, locked_until FROM telegram_users"
-        " WHERE telegram_user_id = ?",
+        "SELECT telegram_user_id, language FROM telegram_users WHERE telegram_user_id = ?",
         (telegram_user_id,),
     )
     if row is None:
         return None
-    return UserRow(int(row[0]), row[1], int(row[2]), from_db(str(row[3])) if row[3] else None)
+    return UserRow(int(row[0]), row[1])
 
 
 async def ensure_user(conn: aiosqlite.Connection, telegram_user_id: int, now: datetime) -> None:
@@ -104,12 +101,39 @@ async def set_patron_language(conn: aiosqlite.Connection, patron_id: int, langua
     await conn.execute("UPDATE patrons SET language = ? WHERE id = ?", (language, patron_id))
 
 
-async def user_failures(
-    conn: aiosqlite.Connection, telegram_user_id: int, failures: int, locked_until: datetime | None
-) -> None:
+async def account_failures(
+    conn: aiosqlite.Connection, account_hash: str
+) -> tuple[int, datetime | None]:
+    """An account's wrong PINs in a row and its lock (``pin_attempts``, kept by /forget)."""
+    row = await fetch_one(
+        conn,
+        "SELECT failures, locked_until FROM pin_attempts WHERE account_hash = ?",
+        (account_hash,),
+    )
+    if row is None:
+        return 0, None
+    return int(row[0]), from_db(str(row[1])) if row[1] else None
+
+
+async def forget_ended_locks(conn: aiosqlite.Connection, now: datetime) -> None:
+    """Locks that are over, with nothing counted since: nothing left to keep."""
     await conn.execute(
-        "UPDATE telegram_users SET pin_failures = ?, locked_until = ? WHERE telegram_user_id = ?",
-        (failures, to_db(locked_until) if locked_until else None, telegram_user_id),
+        "DELETE FROM pin_attempts WHERE failures = 0 AND locked_until <= ?", (to_db(now),)
+    )
+
+
+async def set_account_failures(
+    conn: aiosqlite.Connection, account_hash: str, failures: int, locked_until: datetime | None
+) -> None:
+    """Record the count; nothing to count (no failure, no lock) leaves no row."""
+    if failures == 0 and locked_until is None:
+        await conn.execute("DELETE FROM pin_attempts WHERE account_hash = ?", (account_hash,))
+        return
+    await conn.execute(
+        "INSERT INTO pin_attempts (account_hash, failures, locked_until) VALUES (?, ?, ?)"
+        " ON CONFLICT (account_hash) DO UPDATE SET failures = excluded.failures,"
+        " locked_until = excluded.locked_until",
+        (account_hash, failures, to_db(locked_until) if locked_until else None),
     )
 
 
@@ -150,7 +174,9 @@ async def use_link_code(conn: aiosqlite.Connection, code_hash: str, now: datetim
 
 
 async def forget_user(conn: aiosqlite.Connection, telegram_user_id: int) -> None:
-    """Everything this Telegram account left that the library need not keep."""
+    """Everything this Telegram account left that the library need not keep. Its count of
+    wrong PINs (``pin_attempts``, under a hash of the id) stays: forgetting must not be a way
+    to guess more PINs."""
     await conn.execute("DELETE FROM telegram_links WHERE telegram_user_id = ?", (telegram_user_id,))
     await conn.execute("DELETE FROM telegram_users WHERE telegram_user_id = ?", (telegram_user_id,))
     await conn.execute(

@@ -7,6 +7,8 @@ the reminder before the appointment.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime
 from html import escape
 from zoneinfo import ZoneInfo
@@ -16,6 +18,19 @@ from bot.i18n import Translator
 from bot.reminders.outgoing import Attachment, Button, OutgoingMessage
 
 ICS_MIME = "text/calendar"
+_UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def calendar_file_name(t: Translator, appointment_id: int) -> str:
+    """The .ics file's name in the patron's language ("appuntamento-12.ics"), ASCII only: a
+    translation with accents or spaces loses them, never the file its extension."""
+    # TRANSLATORS: the calendar file's name, without the ".ics" (accents are dropped).
+    stem = t.gettext("appointment-{number}", number=appointment_id)
+    ascii_stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
+    safe = _UNSAFE.sub("-", ascii_stem).strip("-_")[:60]
+    if str(appointment_id) not in safe:
+        safe = f"appointment-{appointment_id}"
+    return f"{safe}.ics"
 
 
 def when(t: Translator, starts_at: datetime) -> str:
@@ -61,7 +76,7 @@ def confirmed(
     return OutgoingMessage(
         text=text,
         buttons=((my_appointments_button(t),),),
-        document=Attachment.of(f"appointment-{appointment_id}.ics", ics, ICS_MIME),
+        document=Attachment.of(calendar_file_name(t, appointment_id), ics, ICS_MIME),
     )
 
 

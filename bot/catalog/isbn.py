@@ -26,6 +26,8 @@ def _isbn13_check(first12: str) -> str:
 
 def is_valid(isbn: str) -> bool:
     isbn = isbn.upper()
+    if not isbn.isascii():  # "²" and "١" are digits to str.isdigit, and int() refuses "²"
+        return False
     if len(isbn) == 10 and isbn[:9].isdigit():
         return isbn[9] == _isbn10_check(isbn[:9])
     if len(isbn) == 13 and isbn.isdigit():

@@ -272,7 +272,7 @@ def _map_marc21(fields: _Fields) -> RecordData:
     subtitle = strip_isbd(_joined(title_field, "b")) or None
     responsibility = strip_isbd(_joined(title_field, "c")) or None
     nonfiling = title_field.indicator2
-    skip = int(nonfiling) if nonfiling and nonfiling.isdigit() else 0
+    skip = int(nonfiling) if nonfiling and nonfiling.isascii() and nonfiling.isdigit() else 0
     title_sort = " ".join(tokens(title[skip:] if 0 < skip < len(title) else title))
 
     authors = _unique(

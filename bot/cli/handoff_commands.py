@@ -239,7 +239,8 @@ async def option_set(args: argparse.Namespace, settings: Settings) -> int:
             raise Refused("bad_option", "sign_with_name is on or off")
         value, key = args.value == "on", handoff.SIGN_KEY
     else:
-        if not args.value.isdigit() or int(args.value) > 7 * 24 * 60:
+        digits = args.value.isascii() and args.value.isdigit()  # int() refuses "²"
+        if not digits or int(args.value) > 7 * 24 * 60:
             raise Refused("bad_option", "reopen_minutes is a number of minutes (0 to 10080)")
         value, key = int(args.value), handoff.REOPEN_KEY
     async with open_library(settings) as library:

@@ -24,7 +24,10 @@ from zoneinfo import ZoneInfo
 
 from bot.appointments import WeeklySlot
 from bot.catalog.importer import import_files
+from bot.catalog.mapping import MappingError, map_record
+from bot.catalog.marc import iso2709_chunks, parse_iso2709
 from bot.catalog.model import MaterialType
+from bot.catalog.text import display
 from bot.circulation import PatronCategory, load_policy
 from bot.reminders.cycles import LAST_RUN_PREFIX
 from bot.reminders.timing import CYCLES
@@ -161,6 +164,36 @@ def catalog_path() -> Path:
     return Path(str(resources.files("bot.demo").joinpath("data", CATALOG_FILE)))
 
 
+def shelf_marks(path: Path) -> dict[str, tuple[str, ...]]:
+    """The shelf marks the catalog file gives each record, by the record's source key (as the
+    importer derives it).
+
+    The BNCF file carries SBNweb's local holdings in 960 ($a the library's name, $d the coded
+    location, $g the shelf mark as the library shows it: "GEN A14 02758"). They name no
+    library of the demo's network, so the importer makes no copies of them; the demo's copies
+    take their shelf marks from them instead (the n-th copy the n-th mark, round), so that a
+    record's page shows where to find each copy, as a real one would.
+    """
+    found: dict[str, tuple[str, ...]] = {}
+    for chunk in iso2709_chunks(path):
+        raw = parse_iso2709(chunk, unimarc=True)
+        if raw.record is None:
+            continue
+        try:
+            key = map_record(raw.record, "unimarc").source_key
+        except MappingError:
+            continue  # the importer skips it too
+        own = tuple(
+            mark
+            for field in raw.record.get_fields("960")
+            for value in field.get_subfields("g")
+            if (mark := display(value))
+        )
+        if own:
+            found[key] = own
+    return found
+
+
 def _at(day: date, hour: int = 10) -> datetime:
     """10:00 in Rome on ``day``, as the UTC instant the services take."""
     return datetime.combine(day, time(hour), tzinfo=ROME).astimezone(UTC)
@@ -190,13 +223,17 @@ async def build_demo_library(path: Path, *, now: datetime | None = None) -> Demo
                     "demo",
                 )
         summary = await import_files(store, [catalog_path()], now=_at(long_ago), parallel=False)
-        records = await store.reader.execute_fetchall("SELECT id, title FROM records ORDER BY id")
-        by_title = {str(title): int(record_id) for record_id, title in records}
+        records = await store.reader.execute_fetchall(
+            "SELECT id, title, source_key FROM records ORDER BY id"
+        )
+        by_title = {str(title): int(record_id) for record_id, title, _ in records}
+        marks = shelf_marks(catalog_path())
         codes = list(BRANCHES)
         copies = 0
         async with store.transaction() as conn:
-            for record_id, _ in records:
+            for record_id, _, source_key in records:
                 rid = int(record_id)
+                own = marks.get(str(source_key), ())
                 for n in range(1 + rid % 3):
                     copies += 1
                     await add_item(
@@ -205,6 +242,7 @@ async def build_demo_library(path: Path, *, now: datetime | None = None) -> Demo
                         barcode=f"DEMO{copies:05d}",
                         branch_code=codes[(rid + 3 * n) % len(codes)],
                         material_type=MaterialType.BOOK,
+                        shelf_mark=own[n % len(own)] if own else None,
                         now=_at(long_ago),
                     )
         barcodes = await _first_copies(store)

@@ -285,6 +285,12 @@ def privacy_text(t: Translator) -> str:
             ),
             t.gettext("• Your language and your reminder preferences."),
             t.gettext("• Your conversations with the librarians, so that they can help you."),
+            t.gettext(
+                "• If a PIN is typed wrong: how many times in a row, under a code instead of "
+                "your Telegram id, until the right PIN (after five, until the 15-minute pause "
+                "ends). /forget does not delete this count, so that it cannot be used to try "
+                "more PINs."
+            ),
             "",
             t.gettext(
                 "Loans, holds and fines are the library's circulation records: the library "

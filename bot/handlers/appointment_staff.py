@@ -30,7 +30,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, f
 
 from bot.appointments.notices import when
 from bot.handlers import staff_topics
-from bot.handlers.context import BotApplication, BotContext, callback, keyboard, now
+from bot.handlers.context import BotApplication, BotContext, callback, int_part, keyboard, now
 from bot.handlers.staff_access import (
     in_staff_chat,
     is_staff,
@@ -52,7 +52,7 @@ log = logging.getLogger("bibliobot.appointments")
 
 CARD_KIND = "appointment_staff_card"  # the outbox kind of a card queued for the staff group
 GENERAL_TOPIC = 0  # stored when the staff group is not a forum: cards go to the general chat
-REFERENCE = re.compile(r"#A(\d{1,9})\b")
+REFERENCE = re.compile(r"#A([0-9]{1,9})\b")  # ASCII digits: \d would take "١٢" too
 
 
 def reference(appointment_id: int) -> str:
@@ -314,8 +314,9 @@ async def staff_button(update: Update, context: BotContext) -> None:
         return
     t = staff_translator(context)
     pieces = (query.data or "").split(":")
-    if len(pieces) != 3 or pieces[1] not in ("ok", "no", "cx") or not pieces[2].isdigit():
-        await query.answer()
+    appointment_id = int_part(pieces[2]) if len(pieces) == 3 else None
+    if appointment_id is None or pieces[1] not in ("ok", "no", "cx"):
+        await query.answer()  # not a button the bot made (a forged or garbled id)
         return
     if not in_staff_chat(update, context) or not await is_staff(context, user.id):
         refused = await user_translator(update, context)  # not staff: her own language
@@ -323,7 +324,6 @@ async def staff_button(update: Update, context: BotContext) -> None:
             refused.gettext("Only the library's staff can do this."), show_alert=True
         )
         return
-    appointment_id = int(pieces[2])
     if pieces[1] == "cx":
         await query.answer()
         await ask_reason(update, context, t, appointment_id)
@@ -404,7 +404,8 @@ async def cancel_command(update: Update, context: BotContext) -> None:
     t = staff_translator(context)
     args = context.args or []
     ident = args[0].removeprefix("#").removeprefix("A").removeprefix("a") if args else ""
-    if not ident.isdigit() or len(args) < 2:
+    appointment_id = int_part(ident)
+    if appointment_id is None or len(args) < 2:
         await message.reply_text(
             t.gettext(
                 "Write the appointment's number and the reason for the patron, e.g. "
@@ -412,7 +413,7 @@ async def cancel_command(update: Update, context: BotContext) -> None:
             )
         )
         return
-    await cancel_with_reason(update, context, int(ident), " ".join(args[1:]))
+    await cancel_with_reason(update, context, appointment_id, " ".join(args[1:]))
 
 
 async def cancel_with_reason(

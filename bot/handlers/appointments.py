@@ -29,6 +29,7 @@ from bot.handlers.context import (
     BotApplication,
     BotContext,
     callback,
+    int_part,
     is_private,
     keyboard,
     now,
@@ -53,7 +54,7 @@ def stamp(instant: datetime) -> str:
 
 
 def parse_stamp(text: str) -> datetime | None:
-    if len(text) != 12 or not text.isdigit():
+    if len(text) != 12 or not (text.isascii() and text.isdigit()):
         return None
     try:
         return datetime.strptime(text, STAMP).replace(tzinfo=UTC)
@@ -62,7 +63,7 @@ def parse_stamp(text: str) -> datetime | None:
 
 
 def parse_day(text: str) -> date | None:
-    if len(text) != 8 or not text.isdigit():
+    if len(text) != 8 or not (text.isascii() and text.isdigit()):
         return None
     try:
         return datetime.strptime(text, "%Y%m%d").date()
@@ -71,7 +72,8 @@ def parse_day(text: str) -> date | None:
 
 
 def number(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    """An id from a button: ASCII digits only (:func:`~bot.handlers.context.int_part`)."""
+    return int_part(text)
 
 
 # -- answering ---------------------------------------------------------------------------------
@@ -240,12 +242,21 @@ async def refuse(
     await show(update, context, text, markup, edit=True)
 
 
+async def as_it_stands(
+    update: Update, context: BotContext, patron: PatronRow, t: Translator
+) -> None:
+    """A button the bot did not make (a forged or garbled id): her appointments as they are
+    now, in place of the pressed message, and nothing changed."""
+    await refuse(update, context, patron, t, "")
+
+
 async def choose_day(
     update: Update, context: BotContext, patron: PatronRow, t: Translator, args: list[str]
 ) -> None:
     """``ap:s:<service>:<first day index>``: the days with a free slot, a page at a time."""
     service_id, offset = number(args[0]), number(args[1])
     if service_id is None or offset is None:
+        await as_it_stands(update, context, patron, t)
         return
     try:
         offer = await service.availability(context.library, service_id, now())
@@ -299,6 +310,7 @@ async def choose_time(
     """``ap:d:<service>:<yyyymmdd>``: that day's free times."""
     service_id, day = number(args[0]), parse_day(args[1])
     if service_id is None or day is None:
+        await as_it_stands(update, context, patron, t)
         return
     try:
         offer = await service.availability(context.library, service_id, now())
@@ -339,6 +351,7 @@ async def confirm_time(
     """``ap:t:<service>:<stamp>``: what she is about to ask for, with Book and Back."""
     service_id, starts_at = number(args[0]), parse_stamp(args[1])
     if service_id is None or starts_at is None:
+        await as_it_stands(update, context, patron, t)
         return
     try:
         offer = await service.availability(context.library, service_id, now())
@@ -374,6 +387,7 @@ async def book(
     """``ap:ok:<service>:<stamp>``: request the place; the staff group gets the card."""
     service_id, starts_at = number(args[0]), parse_stamp(args[1])
     if service_id is None or starts_at is None:
+        await as_it_stands(update, context, patron, t)
         return
     if staff_chat_id(context) is None:
         await refuse(
@@ -414,6 +428,7 @@ async def ask_cancel(
     """``ap:cx:<id>``: are you sure? (or, past the cut-off, whom to call)."""
     appointment_id = number(args[0])
     if appointment_id is None:
+        await as_it_stands(update, context, patron, t)
         return
     try:
         appointment = await service.own_appointment(
@@ -454,6 +469,7 @@ async def cancel(
     """``ap:cy:<id>``: cancel, tell the staff card, show the list."""
     appointment_id = number(args[0])
     if appointment_id is None:
+        await as_it_stands(update, context, patron, t)
         return
     try:
         appointment = await service.own_appointment(

@@ -2,8 +2,9 @@
 
 A librarian answering a patron in her topic can lend or take back a copy without leaving
 Telegram. The commands call the same services as ``bibliobot checkout``/``checkin`` (one
-transaction each) and answer in the group, in the library's language; a refusal is the same
-plain sentence the patron would read, followed by its code for the staff's records. Only staff
+transaction each) and answer in the group, in the library's language; a refusal says, in the
+third person, what stands in the way and what the desk can do about it
+(:mod:`bot.handlers.desk_render`), followed by its code for the staff's records. Only staff
 (members of the staff group, :mod:`bot.handlers.staff_access`) can use them, and only there.
 """
 
@@ -14,8 +15,8 @@ from telegram.ext import CommandHandler
 
 from bot.handlers import render
 from bot.handlers.context import BotApplication, BotContext, now
+from bot.handlers.desk_render import staff_refusal
 from bot.handlers.staff_access import staff_only, staff_translator
-from bot.i18n import Translator
 from bot.services import loans
 from bot.services.errors import Refusal
 
@@ -34,7 +35,7 @@ async def checkout_command(update: Update, context: BotContext) -> None:
     try:
         receipt = await loans.checkout(context.library, card=card, barcode=barcode, now=now())
     except Refusal as refusal:
-        await message.reply_text(await refusal_for_staff(context, t, refusal, card, barcode))
+        await message.reply_text(await staff_refusal(context, t, refusal, card, barcode))
         return
     await message.reply_text(
         t.gettext(
@@ -62,7 +63,7 @@ async def checkin_command(update: Update, context: BotContext) -> None:
     try:
         result = await loans.checkin(context.library, barcode=barcode, now=now())
     except Refusal as refusal:
-        await message.reply_text(await refusal_for_staff(context, t, refusal, None, barcode))
+        await message.reply_text(await staff_refusal(context, t, refusal, None, barcode))
         return
     names = await render.branch_names(context.library)
     lines = [
@@ -95,28 +96,6 @@ async def checkin_command(update: Update, context: BotContext) -> None:
     else:
         lines.append(t.gettext("Put it back on the shelf."))
     await message.reply_text("\n".join(lines))
-
-
-async def refusal_for_staff(
-    context: BotContext, t: Translator, refusal: Refusal, card: str | None, barcode: str
-) -> str:
-    """The refusal in plain words, then its code (staff quote it to the help desk)."""
-    if refusal.code == "unknown_card" and card is not None:
-        text = t.gettext("No patron has card {card}.", card=card)
-    elif refusal.code == "unknown_item":
-        text = t.gettext("No copy has barcode {barcode}.", barcode=barcode)
-    elif refusal.code == "not_on_loan":
-        text = t.gettext("This copy is not on loan: nothing to do.")
-    elif refusal.code == "waiting_for_hold":
-        text = t.gettext("This copy is on the hold shelf, kept for a reader.")
-    elif refusal.code == "in_transit":
-        text = t.gettext("This copy is travelling for a hold: send it on.")
-    elif refusal.code == "no_opening_hours":
-        text = t.gettext("This library has no opening hours yet: set them first.")
-    else:
-        names = await render.branch_names(context.library)
-        text = render.refusal_text(t, refusal, names)
-    return f"⛔ {text} [{refusal.code}]"
 
 
 def register(app: BotApplication) -> None:

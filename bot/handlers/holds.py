@@ -438,6 +438,12 @@ async def pickup_choice(
     detail = await reservable(update, context, patron, t, record_id, edit=edit)
     if detail is None:
         return
+    # A suspended or excluded card is told now, in the words "Confirm" would use, before she
+    # chooses a library for nothing.
+    refusal = await hold_service.standing_refusal(context.library, card=patron.card, now=now())
+    if refusal is not None:
+        await refuse_placing(update, context, patron, t, refusal, record_id, edit=edit)
+        return
     branches = [branch for branch in await render.branches(context.library) if branch.pickup]
     branches.sort(key=lambda branch: branch.code != patron.home_branch)  # home first, stable
     buttons: list[InlineKeyboardButton] = []
@@ -535,19 +541,35 @@ async def place(
             library, card=patron.card, record_id=record_id, pickup=rest[0], now=now()
         )
     except Refusal as refusal:
-        text = await placing_refused(context, patron, t, refusal, record_id, names)
-        markup = keyboard(
-            [
-                InlineKeyboardButton(
-                    t.gettext("‹ Back to the title"), callback_data=callback("rec", record_id)
-                ),
-                InlineKeyboardButton(t.gettext("📌 My holds"), callback_data="holds:list"),
-            ],
-            render.ask_librarian_row(t, context),
-        )
-        await render.reply(update, context, text, markup, edit=True)
+        await refuse_placing(update, context, patron, t, refusal, record_id, edit=True)
         return
     await render.reply(update, context, placed(t, hold, names), after_hold_markup(t), edit=True)
+
+
+async def refuse_placing(
+    update: Update,
+    context: BotContext,
+    patron: PatronRow,
+    t: Translator,
+    refusal: Refusal,
+    record_id: int,
+    *,
+    edit: bool,
+) -> None:
+    """Why she cannot reserve, with the way back to the title and to her holds (and to a
+    librarian, who can help with a suspension)."""
+    names = await render.branch_names(context.library)
+    text = await placing_refused(context, patron, t, refusal, record_id, names)
+    markup = keyboard(
+        [
+            InlineKeyboardButton(
+                t.gettext("‹ Back to the title"), callback_data=callback("rec", record_id)
+            ),
+            InlineKeyboardButton(t.gettext("📌 My holds"), callback_data="holds:list"),
+        ],
+        render.ask_librarian_row(t, context),
+    )
+    await render.reply(update, context, text, markup, edit=edit)
 
 
 def placed(t: Translator, hold: HoldStatus, names: dict[str, str]) -> str:

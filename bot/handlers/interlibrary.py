@@ -21,7 +21,13 @@ import warnings
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+)
 from telegram.ext import filters as ptb_filters
 from telegram.warnings import PTBUserWarning
 
@@ -36,7 +42,9 @@ from bot.handlers.context import (
     keyboard,
     now,
     parse_callback,
+    who,
 )
+from bot.handlers.dialogue import pass_on
 from bot.handlers.interlibrary_render import (
     consent_buttons,
     money,
@@ -52,6 +60,8 @@ from bot.services.errors import Refusal
 from db.circulation import PatronRow
 
 DRAFT_KEY = "ill_draft"
+DIALOGUE = "ill_draft"  # the title/author dialogue's name (bot.handlers.dialogue)
+DIALOGUE_TIMEOUT = 600  # seconds it waits for the title or the author
 ASK_TITLE, ASK_AUTHOR = range(2)
 TITLE_LIMIT = 300
 AUTHOR_LIMIT = 120
@@ -141,9 +151,16 @@ def too_old(t: Translator) -> str:
 
 
 async def show_draft(
-    update: Update, context: BotContext, t: Translator, draft: Draft, *, edit: bool
+    update: Update,
+    context: BotContext,
+    t: Translator,
+    draft: Draft,
+    *,
+    edit: bool,
+    notice: str = "",
 ) -> None:
-    lines = [
+    lines = [notice, ""] if notice else []
+    lines += [
         t.gettext("📨 Ask another library network for this title:"),
         "",
         t.gettext("Title: {title}", title=render.clip(draft.title, TITLE_LIMIT)),
@@ -356,6 +373,33 @@ async def cancel_field(update: Update, context: BotContext) -> int:
     return ConversationHandler.END
 
 
+async def leave_field(update: Update, context: BotContext) -> int:
+    """Another command, or another button, while the bot waits for a title or an author:
+    the dialogue ends and the command or the button does what it always does, so that a
+    title typed after /search is searched, not taken for the request (the draft is kept)."""
+    await pass_on(update, context, DIALOGUE)
+    return ConversationHandler.END
+
+
+async def field_timed_out(update: Update, context: BotContext) -> None:
+    """Ten minutes without a title or an author: the dialogue ends and says so, with the
+    request as it stands (nothing was sent), so that a title typed later is not taken in
+    silence for a search."""
+    chat = update.effective_chat
+    if chat is None or update.effective_user is None:
+        return
+    account, t = await who(update, context)
+    draft = kept_draft(context)
+    stopped = t.gettext(
+        "I have stopped waiting for the title or the author. Your request is not sent yet: "
+        "here it is, to change or to send."
+    )
+    if account.patron is None or draft is None:
+        await context.bot.send_message(chat.id, stopped, reply_markup=holds.search_markup(t))
+        return
+    await show_draft(update, context, t, draft, edit=False, notice=stopped)
+
+
 def editing_conversation() -> ConversationHandler[BotContext]:
     # Started by a button, answered with a text message: per chat and user (PTB warns about
     # that choice, which is ours).
@@ -366,11 +410,17 @@ def editing_conversation() -> ConversationHandler[BotContext]:
             states={
                 ASK_TITLE: [MessageHandler(ptb_filters.TEXT & ~ptb_filters.COMMAND, take_title)],
                 ASK_AUTHOR: [MessageHandler(ptb_filters.TEXT & ~ptb_filters.COMMAND, take_author)],
+                ConversationHandler.TIMEOUT: [TypeHandler(Update, field_timed_out)],
             },
-            fallbacks=[CommandHandler("cancel", cancel_field)],
-            name="ill_draft",
+            fallbacks=[
+                CommandHandler("cancel", cancel_field),
+                MessageHandler(ptb_filters.COMMAND, leave_field),
+                CallbackQueryHandler(leave_field),
+            ],
+            name=DIALOGUE,
             per_message=False,
-            conversation_timeout=600,
+            allow_reentry=True,  # "Change title" then "Change author": the last one asked
+            conversation_timeout=DIALOGUE_TIMEOUT,
         )
 
 
@@ -546,8 +596,14 @@ def not_open(t: Translator) -> str:
     return t.gettext("That request is not among your open requests any more. Here they are now:")
 
 
-def register(app: BotApplication) -> None:
+def register_dialogue(app: BotApplication) -> None:
+    """In group 0 right after linking (``build_application``): while it waits for a title or
+    an author, every other command or button ends it before doing its own work (see
+    :func:`leave_field`), /admin, /librarian and the staff's buttons included."""
     app.add_handler(editing_conversation())
+
+
+def register(app: BotApplication) -> None:
     app.add_handler(CallbackQueryHandler(from_record, pattern=r"^ill:rec:"))
     app.add_handler(CallbackQueryHandler(from_query, pattern=r"^ill:q:"))
     app.add_handler(CallbackQueryHandler(choose_scope, pattern=r"^ill:sc:"))

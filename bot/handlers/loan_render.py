@@ -18,7 +18,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 
 from bot.circulation.policy import Policy
-from bot.handlers.context import BotContext, callback, keyboard
+from bot.handlers.context import BotContext, callback, int_part, keyboard
 from bot.handlers.start import main_menu
 from bot.i18n import Translator, reason_message
 from bot.services.errors import Refusal
@@ -218,8 +218,9 @@ def refusal_details(refusal: Refusal, loan: LoanLine | None) -> dict[str, object
             return {"date": date.fromisoformat(detail)}
         except ValueError:
             return {}  # "would_not_extend": phrased without a date
-    if refusal.code == "renewal_limit" and detail.isdigit():
-        return {"limit": int(detail)}
+    limit = int_part(detail)
+    if refusal.code == "renewal_limit" and limit is not None:
+        return {"limit": limit}
     if refusal.code == "not_renewable" and detail:
         return {"because": detail}
     if refusal.code == "on_hold" and loan is not None:

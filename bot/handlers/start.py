@@ -12,12 +12,10 @@ import contextlib
 import math
 import warnings
 from datetime import datetime
-from typing import Any, cast
 
 from telegram import InlineKeyboardButton, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -39,6 +37,8 @@ from bot.handlers.context import (
     parse_callback,
     who,
 )
+from bot.handlers.dialogue import pass_on
+from bot.handlers.staff_access import in_staff_chat, staff_translator
 from bot.i18n import Translator, language_name, reason_message
 from bot.services import identity
 from bot.services.errors import Refusal
@@ -178,7 +178,7 @@ async def keep_language(
 
 def _link_refusal(t: Translator, refusal: Refusal, at: datetime) -> str:
     if refusal.code == "wrong_card_or_pin":
-        left = int(refusal.detail) if refusal.detail and refusal.detail.isdigit() else 0
+        left = int_part(refusal.detail or "") or 0
         return t.ngettext(
             "The card number or the PIN is not right. You can try {n} more time.",
             "The card number or the PIN is not right. You can try {n} more times.",
@@ -258,6 +258,9 @@ async def language_command(update: Update, context: BotContext) -> None:
 async def help_command(update: Update, context: BotContext) -> None:
     if update.message is None:
         return
+    if in_staff_chat(update, context):  # the librarians' own commands, in the group's language
+        await update.message.reply_text(staff_help_text(staff_translator(context)))
+        return
     account, t = await who(update, context)
     if not is_private(update):  # in a group the bot only searches
         await update.message.reply_text(
@@ -282,6 +285,21 @@ def help_text(t: Translator) -> str:
         "• /librarian: talk to a librarian\n"
         "• /appointment: book an appointment with a librarian\n"
         "• /cancel: stop what we are doing"
+    )
+
+
+def staff_help_text(t: Translator) -> str:
+    """What the staff group can do (docs/STAFF.md, "The commands, at a glance")."""
+    return t.gettext(
+        "Commands for the library's staff, here in the staff group:\n"
+        "• /close: end the conversation in a patron's topic (the patron may rate it)\n"
+        "• /canned: the ready answers; /canned KEY sends one to the patron\n"
+        "• /ban, /unban: stop a patron writing to the librarians, or let her write again\n"
+        "• /checkout CARD BARCODE: lend a copy\n"
+        "• /checkin BARCODE: a copy comes back\n"
+        "• /appointment_cancel ID REASON: cancel an appointment (the patron reads the reason)\n"
+        "• #note …: a message that starts with #note stays among staff\n"
+        "Anything else you write in a patron's topic reaches the patron."
     )
 
 
@@ -418,18 +436,7 @@ async def leave_linking(update: Update, context: BotContext) -> int:
     after a search would be read as a card number, and the next one as a PIN."""
     if context.user_data is not None:
         context.user_data.pop("linking_card", None)
-    application = cast(BotApplication, context.application)
-    handlers: list[BaseHandler[Any, BotContext, Any]] = application.handlers.get(0, [])
-    others = [
-        handler
-        for handler in handlers
-        if not (isinstance(handler, ConversationHandler) and handler.name == LINKING)
-    ]
-    for handler in others:  # as PTB would have without linking: the first that wants it
-        check = handler.check_update(update)
-        if check is not None and check is not False:
-            await handler.handle_update(update, application, check, context)
-            break
+    await pass_on(update, context, LINKING)
     return ConversationHandler.END
 
 

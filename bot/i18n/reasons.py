@@ -89,7 +89,7 @@ class Details:
 
     def count(self, key: str) -> int | None:
         value = self._values.get(key)
-        if isinstance(value, str) and value.isdigit():
+        if isinstance(value, str) and value.isascii() and value.isdigit():
             value = int(value)
         if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
             return value

@@ -169,7 +169,7 @@ def _offsets(text: str) -> list[int]:
     if text.lower() in ("", "none", "off"):
         return []
     parts = [part.strip() for part in text.replace(";", ",").split(",")]
-    if not all(part.isdigit() for part in parts):
+    if not all(_digits(part) for part in parts):
         raise TimingError(
             "bad_offsets",
             N_("Write days before the due date as whole numbers separated by commas, e.g. 3,0."),
@@ -203,7 +203,7 @@ def _levels(text: str) -> list[str]:
 
 def _time(text: str) -> time:
     hours, _, minutes = text.partition(":")
-    if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2 and len(hours) <= 2):
+    if not (_digits(hours) and _digits(minutes) and len(minutes) == 2 and len(hours) <= 2):
         raise TimingError(
             "bad_time", N_("Write a time as hours and minutes, e.g. 09:00."), usage=True
         )
@@ -225,8 +225,13 @@ def _quiet(text: str) -> list[str]:
     return [_hhmm(_time(start)), _hhmm(_time(end))]
 
 
+def _digits(text: str) -> bool:
+    """Whole-number text ``int`` reads: ASCII digits only ("²" is a digit to ``isdigit``)."""
+    return text.isascii() and text.isdigit()
+
+
 def _days(text: str, low: int, high: int) -> int:
-    if not text.isdigit():
+    if not _digits(text):
         raise TimingError(
             "bad_days",
             N_("Write a whole number of days from {low} to {high}."),

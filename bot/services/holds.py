@@ -13,6 +13,7 @@ from bot.catalog.model import ItemStatus
 from bot.circulation import (
     CalendarError,
     CopyFacts,
+    Decision,
     HoldState,
     copy_for_request,
     hold_decision,
@@ -115,6 +116,23 @@ async def place_hold(
         hold = await repo.hold_by_id(moment.conn, hold_id)
         assert hold is not None
         return await hold_status(moment, hold)
+
+
+async def standing_refusal(library: Library, *, card: str, now: datetime) -> Refusal | None:
+    """What :func:`place_hold` would refuse for the patron's standing alone (suspended,
+    excluded: the hold decision's first check, with the same reason and rule), or None.
+
+    Asked when she presses "Reserve", before she picks a library, so that she is not walked
+    through the choice to be refused at the end; nothing is placed (``place_hold`` checks
+    again).
+    """
+    async with library.moment(now) as moment:
+        patron = await moment.patron(card)
+        refused = (await accounts.standing(moment, patron)).refusal
+    if refused is None:
+        return None
+    reason, rule = refused
+    return Refusal.of(Decision(allowed=False, reason=reason, rule=rule), "hold")
 
 
 async def _own_hold(moment: Moment, card: str, hold_id: int) -> repo.HoldRow:

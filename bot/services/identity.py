@@ -7,12 +7,15 @@ wrong PIN get the same answer, so the chat does not reveal which cards exist. On
 account, one account per card.
 
 ``/forget`` removes what this account left (the link, its preferences, its chats with the
-librarians); the loans, holds and fines belong to the library and stay.
+librarians); the loans, holds and fines belong to the library and stay, and so does the
+account's count of wrong PINs (under a hash of its id, :func:`account_hash`), or forgetting
+would reset it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -71,6 +74,12 @@ async def choose_language(
             await repo.set_patron_language(conn, link.patron_id, language)
 
 
+def account_hash(telegram_user_id: int) -> str:
+    """The key of an account's count of wrong PINs: a hash of its Telegram id, so that what
+    /forget leaves behind (the count, a lock's end) carries nothing else about the account."""
+    return hashlib.sha256(f"bibliobot:pin-attempts:{telegram_user_id}".encode()).hexdigest()
+
+
 def _locked(until: datetime | None, now: datetime) -> bool:
     return until is not None and until > now
 
@@ -90,12 +99,15 @@ async def link_with_pin(
     a refusal rolls back everything else, but the count must stay.
     """
     failed: Refusal | None = None
+    account_key = account_hash(telegram_user_id)
     async with library.store.transaction() as conn:
         await repo.ensure_user(conn, telegram_user_id, now)
         user = await repo.user(conn, telegram_user_id)
         assert user is not None
-        if _locked(user.locked_until, now):
-            raise _locked_refusal(user.locked_until)
+        await repo.forget_ended_locks(conn, now)
+        user_failures, user_locked = await repo.account_failures(conn, account_key)
+        if _locked(user_locked, now):
+            raise _locked_refusal(user_locked)
         if await repo.link_of_user(conn, telegram_user_id) is not None:
             raise Refusal("already_linked", "this account is already linked to a card")
         patron = await circulation_repo.patron_by_card(conn, card.strip())
@@ -109,11 +121,11 @@ async def link_with_pin(
         if good and patron is not None:
             await _link(conn, patron, telegram_user_id, chat_id, user.language, now)
             await repo.set_card_failures(conn, patron.patron_id, 0, None)
-            await repo.user_failures(conn, telegram_user_id, 0, None)
+            await repo.set_account_failures(conn, account_key, 0, None)
             return patron
-        failures = user.pin_failures + 1
+        failures = user_failures + 1
         until = now + LOCK if failures >= MAX_PIN_FAILURES else None
-        await repo.user_failures(conn, telegram_user_id, 0 if until else failures, until)
+        await repo.set_account_failures(conn, account_key, 0 if until else failures, until)
         left = MAX_PIN_FAILURES - failures
         if patron is not None:
             card_failures += 1

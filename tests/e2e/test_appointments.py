@@ -650,6 +650,31 @@ async def test_the_patron_receives_the_calendar_file(staff: StaffWorld) -> None:
     await recorded(staff, "appointment_confirmed", "sent")
 
 
+async def test_an_italian_patron_gets_the_file_named_in_italian(staff: StaffWorld) -> None:
+    await service(staff)
+    emu = staff.emulator
+    anna = await patron(staff, "0001")
+    await identity.choose_language(
+        staff.library, telegram_user_id=anna.id, language="it", now=now()
+    )
+    floor = emu.transcript(anna.id)[-1].message_id if emu.transcript(anna.id) else 0
+    confirm = await up_to_confirmation(staff, anna, "Consulenza bibliografica")
+    await press(staff, anna, confirm, text="Prenota")
+    card = await emu.wait_for(lambda: next(iter(staff_cards(staff)), None), what="the card")
+    await press(staff, staff.librarian, card, data=str(card.buttons[0]["callback_data"]))
+    appointment_id = (await rows(staff, "SELECT id FROM appointments"))[0][0]
+
+    def document() -> ChatMessage | None:
+        found = [m for m in emu.bot_messages(anna.id) if m.file_id and m.message_id > floor]
+        return found[0] if found else None
+
+    sent = await emu.wait_for(document, what="the .ics document")
+    assert sent.file_id is not None
+    stored = emu.world.files.get(sent.file_id)
+    assert stored is not None
+    assert stored.file_name == f"appuntamento-{appointment_id}.ics"
+
+
 async def test_a_declined_request_is_explained(staff: StaffWorld) -> None:
     await service(staff)
     emu = staff.emulator
@@ -695,3 +720,66 @@ async def test_help_and_the_command_menu_offer_appointments(staff: StaffWorld) -
     assert "/appointment: prenota un appuntamento con un bibliotecario" in helped.body
     menu = staff.emulator.commands_for(luca.id, luca.id, language_code="en")
     assert {"command": "appointment", "description": "Book an appointment with a librarian"} in menu
+
+
+# -- forged buttons with digits that are not ASCII -------------------------------------------
+
+
+SOMETHING_WENT_WRONG = "Something went wrong"
+
+
+async def test_a_forged_button_with_other_digits_answers_the_current_state(
+    staff: StaffWorld,
+) -> None:
+    """ "²" and "١٢" are digits to ``str.isdigit``; ``int("²")`` raises. A forged press with
+    them answers with her appointments as they stand, and books or cancels nothing."""
+    service_id = await service(staff, cutoff_hours=0)
+    emu = staff.emulator
+    anna = await patron(staff, "0001")
+    confirm = await up_to_confirmation(staff, anna, "Bibliographic consultation")
+    await press(staff, anna, confirm, text="Book")
+    appointment_id = (await rows(staff, "SELECT id FROM appointments"))[0][0]
+    forged = [
+        "ap:s:²:0",
+        f"ap:s:{service_id}:²",
+        "ap:d:²:20300101",
+        f"ap:d:{service_id}:2030010²",
+        f"ap:t:{service_id}:20300101100²",
+        f"ap:ok:{service_id}:20300101100²",
+        "ap:ok:١:203001011000",
+        "ap:cx:²",
+        "ap:cy:²",
+        f"ap:cy:{appointment_id}²",
+    ]
+    for data in forged:
+        screen = await command(staff, anna, "appointment")
+        days = await press(staff, anna, screen, text="Bibliographic consultation")
+        assert "Which day suits you?" in days.body
+        query = emu.press_button(anna.id, anna.id, days.message_id, data=data, forge=True)
+        await emu.wait_for_callback_answer(query)
+        answer = await edited_after(staff, anna.id, days)
+        assert "📅 Your appointment:" in answer.body, (data, answer.body)
+        assert f"ap:cx:{appointment_id}" in [b.get("callback_data") for b in answer.buttons]
+    assert not [m for m in emu.bot_messages(anna.id) if SOMETHING_WENT_WRONG in m.body]
+    assert await rows(staff, "SELECT state FROM appointments") == [("requested",)]
+
+
+async def test_staff_buttons_and_commands_with_other_digits_change_nothing(
+    staff: StaffWorld,
+) -> None:
+    await service(staff)
+    emu = staff.emulator
+    anna = await patron(staff, "0001")
+    confirm = await up_to_confirmation(staff, anna, "Bibliographic consultation")
+    await press(staff, anna, confirm, text="Book")
+    card = await emu.wait_for(lambda: next(iter(staff_cards(staff)), None), what="the card")
+    group = staff.staff_chat.id
+    for data in ("aps:ok:²", "aps:no:١", "aps:cx:²"):
+        query = emu.press_button(staff.librarian.id, group, card.message_id, data=data, forge=True)
+        await emu.wait_for_callback_answer(query)
+    usage = emu.send_command(staff.librarian.id, "appointment_cancel", "#A² chiusa", chat_id=group)
+    answer = await emu.wait_for_reply(group, after=usage)
+    assert "/appointment_cancel 12" in answer.body
+    assert not [m for m in emu.bot_messages(group) if "storto" in m.body]
+    assert emu.message(group, card.message_id).edit_count == card.edit_count
+    assert await rows(staff, "SELECT state FROM appointments") == [("requested",)]

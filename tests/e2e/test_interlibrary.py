@@ -22,11 +22,13 @@ from pathlib import Path
 
 import pytest
 from telegram import Update
+from telegram.ext import ConversationHandler
 
 from bot.app import build_application
 from bot.catalog.model import MaterialType, RecordData
 from bot.circulation import IllScope, PatronCategory
 from bot.handlers.context import BotApplication
+from bot.handlers.interlibrary import DIALOGUE
 from bot.sandbox import run_emulator
 from bot.sandbox.emulator import Emulator
 from bot.sandbox.testing import format_violations
@@ -801,3 +803,75 @@ async def test_a_queued_card_whose_topic_is_deleted_goes_to_the_topic_made_again
     ordered, _ = await press(ill, ill.librarian, card, text="🚚 Ordered")
     assert ordered.message_id == card.message_id  # staff act on it as on any card
     await delivered(ill, anna, "has been ordered")
+
+
+# -- leaving the title/author dialogue -------------------------------------------------------
+
+
+async def waiting_for_a_title(ill: IllWorld, anna: User) -> ChatMessage:
+    """A search that found nothing, its draft, and "Change title": the bot waits for text."""
+    nothing = await say(ill, anna, "il pendolo di foucault")
+    draft, _ = await press(ill, anna, nothing, text="📨 Ask another library network")
+    asked, _ = await press(ill, anna, draft, text="✏️ Change title")
+    assert "Send me the title" in asked.body
+    return draft
+
+
+async def test_another_command_ends_the_title_dialogue_and_does_its_work(ill: IllWorld) -> None:
+    """She leaves with /search: the command answers, and her next words are searched, not
+    taken for the request's title."""
+    rid = await record(ill, "Il nome della rosa", author="Eco, Umberto")
+    await copy(ill, rid, "R1")
+    anna = await linked(ill, "0001")
+    await waiting_for_a_title(ill, anna)
+    asked = await ill.emu.wait_for_reply(anna.id, after=ill.emu.send_command(anna.id, "search"))
+    assert "What are you looking for?" in asked.body
+    found = await say(ill, anna, "nome della rosa")
+    assert "Il nome della rosa" in found.body
+    assert "Title: nome della rosa" not in found.body
+    # A menu command with its own argument as well.
+    await waiting_for_a_title(ill, anna)
+    found = await ill.emu.wait_for_reply(
+        anna.id, after=ill.emu.send_command(anna.id, "search", "rosa")
+    )
+    assert "Il nome della rosa" in found.body
+    again = await say(ill, anna, "nome rosa")
+    assert "Il nome della rosa" in again.body
+    assert "📨 Ask another library network for this title" not in again.body
+
+
+async def test_another_button_ends_the_title_dialogue_and_does_its_work(ill: IllWorld) -> None:
+    anna = await linked(ill, "0001")
+    draft = await waiting_for_a_title(ill, anna)
+    searching, _ = await press(ill, anna, draft, text="🔎 Search")
+    assert "What are you looking for?" in searching.body
+    search = await say(ill, anna, "qwzxv")
+    assert "I found nothing for «qwzxv»" in search.body
+    # "Change author" while it waits for the title: it now waits for the author.
+    draft = await waiting_for_a_title(ill, anna)
+    asked, _ = await press(ill, anna, draft, text="✏️ Change author")
+    assert "author's name" in asked.body
+    edited = await say(ill, anna, "Eco, Umberto")
+    assert "Author: Eco, Umberto" in edited.body
+    assert "Title: il pendolo di foucault" in edited.body
+
+
+async def test_the_title_dialogue_left_waiting_says_it_stopped(ill: IllWorld) -> None:
+    """Ten minutes without a title: the dialogue ends and says so, with the request as it
+    stands (the timeout is shortened here: PTB's job queue runs on the real clock)."""
+    [dialogue] = [
+        handler
+        for handler in ill.bot.app.handlers[0]
+        if isinstance(handler, ConversationHandler) and handler.name == DIALOGUE
+    ]
+    dialogue._conversation_timeout = 0.5  # PTB has no public setter
+    emu = ill.emu
+    anna = await linked(ill, "0001")
+    await waiting_for_a_title(ill, anna)
+    asked = emu.transcript(anna.id)[-1]
+    stopped = await emu.wait_for_reply(anna.id, after=asked, within=5)
+    assert "I have stopped waiting for the title or the author" in stopped.body
+    assert "Title: il pendolo di foucault" in stopped.body
+    assert "ill:ed:t" in data_of(stopped)
+    search = await say(ill, anna, "qwzxv")
+    assert "I found nothing for «qwzxv»" in search.body

@@ -205,7 +205,9 @@ async def test_hostile_text_is_just_a_search(bot: BotWorld) -> None:
     quoted = await say(bot, luca, '"nome" AND rosa* NEAR(x) -- OR 1=1; DROP TABLE records')
     assert "result" in quoted.body or "found nothing" in quoted.body
     assert "Something went wrong" not in quoted.body
-    for text in ["*", '"', "📚🌹", "rosa " * 1000, "AND OR NOT", "x" * 5000]:
+    # "²" and "١" are digits to str.isdigit: ten of them once looked like an ISBN to int().
+    digits = ["²" * 10, "١٢٣٤٥٦٧٨٩٠", "978²²²²²²²²²²"]
+    for text in ["*", '"', "📚🌹", "rosa " * 1000, "AND OR NOT", "x" * 5000, *digits]:
         answer = await say(bot, luca, text)
         assert answer.body.startswith("🔎"), (text[:20], answer.body)
         assert utf16_len(answer.body) <= MESSAGE_LIMIT
@@ -647,3 +649,33 @@ async def test_an_inline_search_that_finds_nothing_offers_tips(bot: BotWorld) ->
     assert "Tips for searching the catalog" in tips.body
     assert "just the author's surname" in tips.body
     assert "search:help" in data_of(tips)
+
+
+async def test_a_suspended_card_is_told_at_reserve_not_after_choosing_a_library(
+    bot: BotWorld,
+) -> None:
+    """The "Reserve" button answers at once with the reason the hold would be refused (C8: a fine
+    not paid), instead of the pickup libraries; nothing is placed, and a forged "Confirm"
+    is still refused."""
+    library = bot.world.library
+    rid = await record(bot, "Il sentiero dei nidi di ragno", year=1947)
+    await copy(bot, rid, "N1", "BRU")
+    late = await record(bot, "Tornato tardi")
+    await copy(bot, late, "L1", "BRU")
+    anna = await linked(bot, "0001")
+    await loans.checkout(library, card="0001", barcode="L1", now=weekday_before(45))
+    returned = await loans.checkin(library, barcode="L1", now=now())
+    assert returned.fine_cents > 0
+    assert (await patrons.summary(library, card="0001", now=now())).status == "suspended"
+    results = await say(bot, anna, "sentiero nidi ragno")
+    page = await press(bot, anna, results, data=f"rec:{rid}")
+    refused = await press(bot, anna, page, text="📌 Reserve")
+    assert "Your card is suspended" in refused.body, refused.body
+    assert "Where would you like to collect" not in refused.body
+    assert not [d for d in data_of(refused) if d.startswith("hold:pick:")]
+    assert f"rec:{rid}" in data_of(refused)
+    assert "holds:list" in data_of(refused)
+    # The last check stays: a "Confirm" forged past the first press is refused the same way.
+    confirmed = await press(bot, anna, page, data=f"hold:ok:{rid}:BRU", forge=True)
+    assert "Your card is suspended" in confirmed.body
+    assert (await patrons.summary(library, card="0001", now=now())).holds == ()

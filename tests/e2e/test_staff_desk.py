@@ -6,10 +6,11 @@ staff_chat_id``): checked with getChatMember, cached for a minute.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from bot.i18n import translator
 from bot.sandbox.view import ChatMessage
-from bot.services import identity, patrons
+from bot.services import identity, loans, patrons
 from tests.e2e.conftest import ADMIN_ID, BotWorld
 
 
@@ -156,3 +157,112 @@ async def test_the_membership_answer_is_cached_briefly(staff_bot: BotWorld) -> N
     for _ in range(3):
         await command(staff_bot, librarian.id, "/checkin NOPE", staff_bot.staff_chat_id)
     assert len(emu.calls_to("getChatMember")) - before == 1
+
+
+async def test_help_in_the_staff_group_lists_the_staff_commands(staff_bot: BotWorld) -> None:
+    """Not the patron's help and its buttons ("Link my card", "Talk to a librarian"): the
+    librarians' own commands, briefly, in the group's language (the library's: Italian)."""
+    assert staff_bot.staff_chat_id is not None
+    emu = staff_bot.emulator
+    librarian = staff_bot.staff[0]
+    reply = await command(staff_bot, librarian.id, "/help", staff_bot.staff_chat_id)
+    assert reply.body.startswith("Comandi per il personale della biblioteca"), reply.body
+    for name in (
+        "/close",
+        "/canned",
+        "/ban",
+        "/unban",
+        "/checkout",
+        "/checkin",
+        "/appointment_cancel",
+        "#note",
+    ):
+        assert name in reply.body, name
+    assert "/loans" not in reply.body
+    assert reply.buttons == []
+    # In a patron's topic too (a forum thread): the answer stays in that topic.
+    topic = emu.create_topic(staff_bot.staff_chat_id, "Turni", user_id=staff_bot.staff[1].id)
+    sent = emu.send_text(
+        librarian.id, "/help", chat_id=staff_bot.staff_chat_id, thread_id=topic.thread_id
+    )
+    there = await emu.wait_for_reply(staff_bot.staff_chat_id, after=sent, thread_id=topic.thread_id)
+    assert there.body == reply.body
+    # A patron's private chat still gets the patron's help.
+    anna = emu.add_user("Anna", language_code="en", started=True)
+    own = await command(staff_bot, anna.id, "/help", anna.id)
+    assert own.body.startswith("Here is what I can do")
+
+
+# -- refusals in the desk's words ----------------------------------------------------------
+
+# What the patron reads ("la tua tessera", "chiedi in biblioteca"), never the librarian.
+PATRON_WORDS = ("tua ", "tuo ", "tuoi ", "Hai ", "hai già", "Chiedi in biblioteca", "restituiscilo")
+
+
+def in_staff_words(body: str) -> bool:
+    return not any(words in body for words in PATRON_WORDS)
+
+
+async def test_a_suspended_card_is_explained_to_the_desk(staff_bot: BotWorld) -> None:
+    """Third person, the rule, the amount owed, what lifts it and the late copy to check in
+    (the patron reads "your card is suspended … ask at the library")."""
+    assert staff_bot.staff_chat_id is not None
+    library = staff_bot.world.library
+    await staff_bot.patron_with_pin("0003", "2468")
+    await staff_bot.world.title_with_copies("Tornato tardi", ("LATE1", "BRU"))
+    await staff_bot.world.title_with_copies("Ancora fuori", ("LATE2", "BRU"))
+    await staff_bot.world.title_with_copies("Il nome della rosa", ("BRU0001", "BRU"))
+    now = datetime.now(UTC)
+    await loans.checkout(library, card="0003", barcode="LATE1", now=now - timedelta(days=45))
+    await loans.checkout(library, card="0003", barcode="LATE2", now=now - timedelta(days=42))
+    returned = await loans.checkin(library, barcode="LATE1", now=now)  # a fine: C8
+    summary = await patrons.summary(library, card="0003", now=now)
+    assert summary.status == "suspended"
+    owed = translator("it").format_money(summary.fines_owed_cents)
+    assert returned.fine_cents > 0
+
+    reply = await command(
+        staff_bot, staff_bot.staff[0].id, "/checkout 0003 BRU0001", staff_bot.staff_chat_id
+    )
+
+    body = reply.body
+    assert body.startswith("⛔ La tessera 0003 è sospesa"), body
+    assert f"• Multe da pagare: {owed} (regola C8)" in body
+    assert "fino alla registrazione del rientro dei documenti in ritardo" in body
+    assert "LATE2 (12 giorni di ritardo)" in body
+    assert body.endswith("[suspended]")
+    assert in_staff_words(body), body
+    summary = await patrons.summary(library, card="0003", now=now)
+    assert [loan.barcode for loan in summary.loans] == ["LATE2"]  # nothing lent
+
+
+async def test_every_checkout_refusal_is_in_the_desks_words(staff_bot: BotWorld) -> None:
+    assert staff_bot.staff_chat_id is not None
+    library = staff_bot.world.library
+    world = staff_bot.world
+    librarian = staff_bot.staff[0].id
+    group = staff_bot.staff_chat_id
+    await staff_bot.patron_with_pin("0001", "2468")
+    await staff_bot.patron_with_pin("0002", "2468")
+    await world.title_with_copies("Lettura digitale", ("EB1", "BRU"), kind="ebook")
+    await world.title_with_copies("Il nome della rosa", ("R1", "BRU"))
+    now = datetime.now(UTC)
+    await loans.checkout(library, card="0002", barcode="R1", now=now)
+    for number in range(10):  # C2: at most 10 audiovisual
+        await world.title_with_copies(f"Film {number}", (f"AV{number}", "BRU"), kind="audiovisual")
+        await loans.checkout(library, card="0001", barcode=f"AV{number}", now=now)
+    await world.title_with_copies("Film in più", ("AV10", "BRU"), kind="audiovisual")
+
+    cases = {
+        "/checkout 0001 EB1": ("La copia EB1 è un e-book", "[digital_only]"),
+        "/checkout 0001 R1": ("La copia R1 è già in prestito", "/checkin R1"),
+        "/checkout 0001 AV10": ("La tessera 0001 ha già il massimo di prestiti di DVD e CD", "C2"),
+    }
+    for text, expected in cases.items():
+        reply = await command(staff_bot, librarian, text, group)
+        assert reply.body.startswith("⛔"), (text, reply.body)
+        for part in expected:
+            assert part in reply.body, (text, reply.body)
+        assert in_staff_words(reply.body), (text, reply.body)
+    summary = await patrons.summary(library, card="0001", now=now)
+    assert len(summary.loans) == 10

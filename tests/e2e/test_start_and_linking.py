@@ -345,3 +345,63 @@ async def test_linking_left_waiting_says_it_stopped(bot: BotWorld) -> None:
     assert "Ho smesso di aspettare il numero della tessera e il PIN" in stopped.body
     assert [b.get("callback_data") for b in stopped.buttons] == ["link:start"]
     assert not (await identity.account(bot.world.library, marta.id)).linked
+
+
+async def forget(bot: BotWorld, user_id: int) -> None:
+    """/forget, and "Yes, delete"."""
+    emu = bot.emulator
+    question = await emu.wait_for_reply(user_id, after=emu.send_command(user_id, "forget"))
+    emu.press_button(user_id, user_id, question.message_id, text="🗑")
+    await emu.wait_for(
+        lambda: emu.message(user_id, question.message_id).edit_count > 0 or None,
+        what="the account forgotten",
+    )
+
+
+async def test_forget_does_not_reset_the_count_of_wrong_pins(
+    bot: BotWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/forget deletes what the account left, not the count of its wrong PINs: otherwise
+    four guesses, /forget, four more… would never lock. (Cards that do not exist: only the
+    account's count grows, not a card's.)"""
+    clock = Clock(datetime(2026, 3, 10, 9, 0, tzinfo=UTC))  # 10:00 in Rome
+    monkeypatch.setattr(handler_context, "clock", clock)
+    emu = bot.emulator
+    eve = emu.add_user("Eve", language_code="en", started=True)
+    for attempt in range(4):
+        answer = await _attempt(bot, eve.id, f"999{attempt}", "1234")
+        assert f"You can try {4 - attempt} more time" in answer
+    await forget(bot, eve.id)
+    assert (await identity.account(bot.world.library, eve.id)).language is None  # forgotten
+    answer = await _attempt(bot, eve.id, "9994", "1234")
+    assert "linking is paused for 15 minutes, until 10:15" in answer
+    await forget(bot, eve.id)
+    answer = await _attempt(bot, eve.id, "9995", "1234")  # the lock outlives /forget too
+    assert "linking is paused for 15 minutes, until 10:15" in answer
+    # It ends as any lock does; then she starts from five tries again.
+    clock.advance(minutes=15)
+    answer = await _attempt(bot, eve.id, "9996", "1234")
+    assert "You can try 4 more times" in answer
+
+
+async def test_nothing_with_her_id_is_kept_after_forget(bot: BotWorld) -> None:
+    """What stays is a count under a hash of the account, not the account's id."""
+    await bot.patron_with_pin("0001", "2468")
+    emu = bot.emulator
+    eve = emu.add_user("Eve", language_code="en", started=True)
+    await _attempt(bot, eve.id, "0001", "1111")
+    await forget(bot, eve.id)
+    store = bot.world.store.reader
+    users = await store.execute_fetchall(
+        "SELECT count(*) FROM telegram_users WHERE telegram_user_id = ?", (eve.id,)
+    )
+    assert list(users) == [(0,)]
+    kept = [tuple(row) for row in await store.execute_fetchall("SELECT * FROM pin_attempts")]
+    assert len(kept) == 1
+    assert str(eve.id) not in repr(kept)
+    # /privacy says so.
+    privacy = await emu.wait_for_reply(eve.id, after=emu.send_command(eve.id, "privacy"))
+    assert "/forget does not delete this count" in privacy.body
+    # A right PIN links, and the count is gone.
+    assert "0001 is now linked" in await _attempt(bot, eve.id, "0001", "2468")
+    assert list(await store.execute_fetchall("SELECT count(*) FROM pin_attempts")) == [(0,)]

@@ -108,6 +108,7 @@ def test_canned_answers_and_options(admin: Admin) -> None:
     admin.ok("handoff", "option", "sign_with_name", "on")
     admin.ok("handoff", "option", "reopen_minutes", "15")
     assert admin.refused("handoff", "option", "reopen_minutes", "soon") == "bad_option"
+    assert admin.refused("handoff", "option", "reopen_minutes", "1²") == "bad_option"
     assert admin.read(handoff.sign_with_name) is True
     assert admin.read(handoff.reopen_minutes) == 15
     assert admin.read(handoff.export) == []

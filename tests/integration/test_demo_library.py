@@ -139,3 +139,28 @@ async def test_the_demo_offers_appointments_at_brugherio(tmp_path: Path) -> None
         assert demo.today == date(2026, 3, 11)
     finally:
         await library.store.close()
+
+
+async def test_the_demo_copies_have_the_catalogs_shelf_marks(tmp_path: Path) -> None:
+    """The BNCF file's own holdings (960$g) give the demo's copies their shelf marks, so a
+    record's page says where each copy is instead of "no shelf mark"."""
+    demo, library = await _built(tmp_path, WEDNESDAY)
+    try:
+        rows = [
+            (str(title), mark)
+            for title, mark in await library.store.reader.execute_fetchall(
+                "SELECT r.title, i.shelf_mark FROM items i JOIN records r ON r.id = i.record_id"
+                " ORDER BY i.barcode"
+            )
+        ]
+        marks: dict[str, list[str | None]] = {}
+        for title, mark in rows:
+            marks.setdefault(title, []).append(mark)
+        # Daisy Miller: two copies at BNCF ($g GEN A14 02758 and 02759).
+        assert set(marks["Daisy Miller"]) <= {"GEN A14 02758", "GEN A14 02759"}
+        assert marks["Daisy Miller"][0] == "GEN A14 02758"
+        with_mark = sum(1 for _, mark in rows if mark)
+        assert with_mark / len(rows) > 0.9, (with_mark, len(rows))
+        assert demo.copies == len(rows)
+    finally:
+        await library.store.close()

@@ -178,3 +178,24 @@ def test_four_processes_upgrading_a_new_database_at_once(tmp_path: Path) -> None
     assert [process.returncode for process in processes] == [0, 0, 0, 0], outcomes
     applied = sorted(version for out, _ in outcomes for version in json.loads(out)["applied"])
     assert applied == [migration.version for migration in available_migrations()]
+
+
+async def test_wrong_pins_move_out_of_telegram_users_keeping_the_languages(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """0008: telegram_users loses its two counting columns (they move to pin_attempts, which
+    /forget leaves); the accounts and their languages stay."""
+    shipped = available_migrations()
+    before = [migration for migration in shipped if migration.version < 8]
+    monkeypatch.setattr(migrate, "available_migrations", lambda: before)
+    async with await Store.open(db_path) as store, store.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO telegram_users (telegram_user_id, language, pin_failures, first_seen_at)"
+            " VALUES (42, 'en', 3, '2026-01-01T00:00:00Z')"
+        )
+    monkeypatch.setattr(migrate, "available_migrations", lambda: shipped)
+    async with await Store.open(db_path) as store:
+        assert await store.schema_version() == len(shipped)
+        rows = await store.reader.execute_fetchall("SELECT * FROM telegram_users")
+        assert [tuple(row) for row in rows] == [(42, "en", "2026-01-01T00:00:00Z")]
+        assert "pin_attempts" in _tables(db_path)

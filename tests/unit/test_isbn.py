@@ -36,6 +36,13 @@ def test_words_are_not_isbns() -> None:
     assert isbn.parse_query("1984") is None
 
 
+def test_digits_that_are_not_ascii_are_not_an_isbn() -> None:
+    """A search for "²²²²²²²²²²" (digits to ``str.isdigit``) is words, not a crash."""
+    for text in ("²" * 10, "²" * 13, "١٢٣٤٥٦٧٨٩٠", "88710068²6"):
+        assert isbn.parse_query(text) is None
+        assert not isbn.is_valid(text)
+
+
 def test_979_has_no_isbn10() -> None:
     assert isbn.to_isbn10("9791032705179") is None
 

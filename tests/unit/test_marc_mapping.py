@@ -262,3 +262,11 @@ def test_unimarc_995_holdings() -> None:
         MaterialType.AUDIOVISUAL,
         True,
     )
+
+
+def test_a_non_filing_indicator_that_is_not_an_ascii_digit_is_ignored() -> None:
+    """ "²" is a digit to ``str.isdigit`` but not to ``int``: the record is imported, sorted
+    on its whole title, instead of being skipped as malformed."""
+    data = map_record(_marc21(_field("245", "1²", a="Il nome della rosa")), "marc21")
+    assert data.title == "Il nome della rosa"
+    assert data.title_sort == "il nome della rosa"

@@ -55,7 +55,7 @@ async def test_G13_a_trapped_copy_is_announced_in_the_checkin_transaction(ginest
     assert hold.facts.expires_on is not None
     assert f"{hold.facts.expires_on.year}" in notice.text
     # The branch, its opening hours up to the last day, and the last day to collect.
-    assert "Ultimo giorno per ritirarlo" in notice.text  # her language: Italian
+    assert "Ultimo giorno per il ritiro" in notice.text  # her language: Italian
     assert "09:00–12:30" in notice.text
     # The holds cycle that day finds nothing new to say.
     report = await run_cycle(ginestra.library, "holds", at=local(date(2026, 3, 11)))

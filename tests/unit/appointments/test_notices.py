@@ -77,7 +77,7 @@ def test_the_confirmation_in_italian_carries_the_file() -> None:
     assert "Consulenza &lt;bibliografica&gt;" in message.text
     assert "Cassina de&#x27; Pecchi" in message.text
     assert message.document is not None
-    assert message.document.filename == "appointment-4.ics"
+    assert message.document.filename == "appuntamento-4.ics"  # her language, ASCII
     assert event_of(message.document.content()).decoded("dtstart") == starts
     assert [b.callback_data for row in message.buttons for b in row] == ["ap:ls"]
 
@@ -93,3 +93,32 @@ def test_the_reminder_and_the_cancellation_in_english() -> None:
         t, service="Help", branch="Brugherio", starts_at=starts, reason="Flooded <again>"
     )
     assert "The library writes: Flooded &lt;again&gt;" in cancelled.text
+
+
+def test_the_calendar_file_is_named_in_the_patrons_language() -> None:
+    assert notices.calendar_file_name(translator("it"), 12) == "appuntamento-12.ics"
+    assert notices.calendar_file_name(translator("en"), 12) == "appointment-12.ics"
+
+
+class _Wording:
+    """A translation of the file name with accents, spaces and a slash."""
+
+    language = "xx"
+
+    def __init__(self, stem: str) -> None:
+        self.stem = stem
+
+    def gettext(self, message: str, **values: object) -> str:
+        return self.stem.format(**values)
+
+
+def test_the_calendar_file_name_is_ascii_and_keeps_its_number() -> None:
+    for stem, expected in (
+        ("rendez-vous n° {number}", "rendez-vous-n-12.ics"),
+        ("città/è {number}", "citta-e-12.ics"),
+        ("約束{number}", "12.ics"),
+        ("日本", "appointment-12.ics"),  # a translation that lost the number
+    ):
+        name = notices.calendar_file_name(_Wording(stem), 12)  # type: ignore[arg-type]
+        assert name == expected, stem
+        assert name.isascii()

@@ -36,7 +36,7 @@ SAMPLES: dict[str, object] = {
     "section": "Ragazzi",
 }
 #: Values of the wrong type or shape: each must be ignored, never raise.
-JUNK: list[object] = [None, "", "soon", -1, True, 3.5, object(), ["x"]]
+JUNK: list[object] = [None, "", "soon", -1, True, 3.5, object(), ["x"], "²", "١٢"]
 
 
 def test_every_reason_has_a_message_and_its_details_listed() -> None:

@@ -72,6 +72,12 @@ def test_timing_defaults_come_from_the_config_file() -> None:
         ("quiet_hours", "21", "bad_quiet_hours", True),
         ("max_notice_age_days", "0", "days_range", False),
         ("hold_reminder_days", "-1", "bad_days", True),
+        # Digits to str.isdigit that int() refuses ("²") or that are not ours to read ("١").
+        ("hold_reminder_days", "²", "bad_days", True),
+        ("max_notice_age_days", "١٢", "bad_days", True),
+        ("due_offsets", "3,²", "bad_offsets", True),
+        ("reminders_hour", "0²:00", "bad_time", True),
+        ("quiet_hours", "21:00-0²:00", "bad_time", True),
     ],
 )
 def test_a_wrong_value_names_its_reason(key: str, text: str, code: str, usage: bool) -> None:
