@@ -89,7 +89,8 @@ def patron_state(t: Translator, request: IllView, branch: str) -> str:
     if state == "not_available":
         return t.gettext("❌ Not available")
     if state == "returned":
-        return t.gettext("✔ Returned")
+        # A state, not the staff's button of the same English words (Italian tells them apart).
+        return t.pgettext("interlibrary state", "✔ Returned")
     return t.gettext("✖ Withdrawn")
 
 
