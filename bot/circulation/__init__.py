@@ -35,6 +35,7 @@ from bot.circulation.holds import (
     pickup_expired,
     queue_positions,
     title_held_by_others,
+    title_hold_decision,
 )
 from bot.circulation.interlibrary import (
     DocumentDeliveryDecision,
@@ -149,5 +150,6 @@ __all__ = [
     "short_loan_return_restrictions",
     "short_loan_window",
     "title_held_by_others",
+    "title_hold_decision",
     "withdrawal_charge",
 ]

@@ -56,31 +56,81 @@ def hold_decision(
     ``already_holds_title`` and ``has_title_on_loan`` stop a second hold on the same title and
     a hold on a title the patron has in hand.
     """
-    rules = policy.holds
-
-    def refuse(reason: Reason, rule: str | None, detail: str | None = None) -> HoldDecision:
-        return HoldDecision(allowed=False, reason=reason, rule=rule, detail=detail)
-
     refusal = standing.refusal
     if refusal is not None:
-        return refuse(*refusal)
+        return _refuse(*refusal)
     # rule C1: pickup at any member library, and only there.
     if not calendar.has_branch(pickup_branch):
-        return refuse(Reason.UNKNOWN_BRANCH, rules.rule, pickup_branch)
+        return _refuse(Reason.UNKNOWN_BRANCH, policy.holds.rule, pickup_branch)
+    return _title_checks(
+        policy,
+        copies=copies,
+        active_holds=active_holds,
+        already_holds_title=already_holds_title,
+        has_title_on_loan=has_title_on_loan,
+        today=today,
+    )
+
+
+def title_hold_decision(
+    policy: Policy,
+    *,
+    standing: Standing,
+    copies: Sequence[CopyFacts],
+    active_holds: int,
+    already_holds_title: bool,
+    has_title_on_loan: bool,
+    today: date,
+) -> HoldDecision:
+    """:func:`hold_decision` without the pickup library: every check that does not depend on
+    where she collects, in the same order, with the same reasons and rules.
+
+    Asked before she chooses a library, so that a refusal that no library would change is
+    told at once; ``hold_decision`` still decides when the hold is placed.
+    """
+    refusal = standing.refusal
+    if refusal is not None:
+        return _refuse(*refusal)
+    return _title_checks(
+        policy,
+        copies=copies,
+        active_holds=active_holds,
+        already_holds_title=already_holds_title,
+        has_title_on_loan=has_title_on_loan,
+        today=today,
+    )
+
+
+def _refuse(reason: Reason, rule: str | None, detail: str | None = None) -> HoldDecision:
+    return HoldDecision(allowed=False, reason=reason, rule=rule, detail=detail)
+
+
+def _title_checks(
+    policy: Policy,
+    *,
+    copies: Sequence[CopyFacts],
+    active_holds: int,
+    already_holds_title: bool,
+    has_title_on_loan: bool,
+    today: date,
+) -> HoldDecision:
+    """The checks after standing and pickup library: the patron's other holds and loans, and
+    whether the title can be held at all."""
+    rules = policy.holds
     if already_holds_title:
-        return refuse(Reason.ALREADY_HELD, rules.rule)
+        return _refuse(Reason.ALREADY_HELD, rules.rule)
     if has_title_on_loan:
-        return refuse(Reason.ALREADY_ON_LOAN, rules.rule)
+        return _refuse(Reason.ALREADY_ON_LOAN, rules.rule)
     # rule G13 / C4: at most 5 holds (Ginestra), 20 titles (the consortium).
     if active_holds >= rules.max_active:
-        return refuse(Reason.HOLD_LIMIT, rules.rule, str(rules.max_active))
+        return _refuse(Reason.HOLD_LIMIT, rules.rule, str(rules.max_active))
     candidates = holdable_copies(policy, copies, today)
     if not candidates:
-        return refuse(Reason.NOT_HOLDABLE, policy.loanability.rule)
+        return _refuse(Reason.NOT_HOLDABLE, policy.loanability.rule)
     on_shelf = any(copy.status is ItemStatus.AVAILABLE for copy in candidates)
     # rule G13: holds only on items already on loan; rule C4: also available items.
     if on_shelf and not rules.on_available_items:
-        return refuse(Reason.ITEM_AVAILABLE, rules.rule)
+        return _refuse(Reason.ITEM_AVAILABLE, rules.rule)
     return HoldDecision(allowed=True, rule=rules.rule, immediate=on_shelf)
 
 

@@ -438,9 +438,12 @@ async def pickup_choice(
     detail = await reservable(update, context, patron, t, record_id, edit=edit)
     if detail is None:
         return
-    # A suspended or excluded card is told now, in the words "Confirm" would use, before she
-    # chooses a library for nothing.
-    refusal = await hold_service.standing_refusal(context.library, card=patron.card, now=now())
+    # What no pickup library would change (a suspended card, the title on loan, the hold limit,
+    # a title that cannot be reserved) is told now, in the words "Confirm" would use, before
+    # she chooses a library for nothing. "Confirm" still decides.
+    refusal = await hold_service.reserve_refusal(
+        context.library, card=patron.card, record_id=record_id, now=now()
+    )
     if refusal is not None:
         await refuse_placing(update, context, patron, t, refusal, record_id, edit=edit)
         return

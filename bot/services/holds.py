@@ -13,11 +13,12 @@ from bot.catalog.model import ItemStatus
 from bot.circulation import (
     CalendarError,
     CopyFacts,
-    Decision,
     HoldState,
+    Standing,
     copy_for_request,
     hold_decision,
     queue_positions,
+    title_hold_decision,
 )
 from bot.services import accounts
 from bot.services.context import Library, Moment, calendar_refusal
@@ -68,32 +69,56 @@ async def hold_status(moment: Moment, hold: repo.HoldRow) -> HoldStatus:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _HoldFacts:
+    """What the hold decision weighs about one patron and one title, read from the store."""
+
+    patron: repo.PatronRow
+    copies: list[repo.CopyRow]
+    facts: list[CopyFacts]
+    standing: Standing
+    active_holds: int
+    already_holds_title: bool
+    has_title_on_loan: bool
+
+
+async def _hold_facts(moment: Moment, card: str, record_id: int) -> _HoldFacts:
+    patron = await moment.patron(card)
+    if not await repo.record_exists(moment.conn, record_id):
+        raise Refusal("unknown_record", f"record {record_id} does not exist")
+    copies = await repo.copies_of_record(moment.conn, record_id)
+    mine = await repo.active_holds_of_patron(moment.conn, patron.patron_id)
+    loans = await repo.open_loans(moment.conn, patron.patron_id)
+    return _HoldFacts(
+        patron=patron,
+        copies=copies,
+        facts=[
+            CopyFacts(item=copy.facts, status=copy.status, location_branch=copy.location)
+            for copy in copies
+        ],
+        standing=await accounts.standing(moment, patron, loans),
+        active_holds=len(mine),
+        already_holds_title=any(hold.record_id == record_id for hold in mine),
+        has_title_on_loan=any(loan.record_id == record_id for loan in loans),
+    )
+
+
 async def place_hold(
     library: Library, *, card: str, record_id: int, pickup: str, now: datetime
 ) -> HoldStatus:
     """A hold on a title for pickup at any member library (C1); on a copy that is on the shelf
     where the rules allow it (C4's request), the copy is kept for the patron at once."""
     async with library.moment(now) as moment:
-        patron = await moment.patron(card)
-        if not await repo.record_exists(moment.conn, record_id):
-            raise Refusal("unknown_record", f"record {record_id} does not exist")
+        known = await _hold_facts(moment, card, record_id)
         pickup_id = await moment.branch_id(pickup)
-        copies = await repo.copies_of_record(moment.conn, record_id)
-        mine = await repo.active_holds_of_patron(moment.conn, patron.patron_id)
-        loans = await repo.open_loans(moment.conn, patron.patron_id)
-        standing = await accounts.standing(moment, patron, loans)
-        facts = [
-            CopyFacts(item=copy.facts, status=copy.status, location_branch=copy.location)
-            for copy in copies
-        ]
         decision = hold_decision(
             moment.policy,
             moment.calendar,
-            standing=standing,
-            copies=facts,
-            active_holds=len(mine),
-            already_holds_title=any(hold.record_id == record_id for hold in mine),
-            has_title_on_loan=any(loan.record_id == record_id for loan in loans),
+            standing=known.standing,
+            copies=known.facts,
+            active_holds=known.active_holds,
+            already_holds_title=known.already_holds_title,
+            has_title_on_loan=known.has_title_on_loan,
             pickup_branch=pickup,
             today=moment.today,
         )
@@ -102,37 +127,48 @@ async def place_hold(
         hold_id = await repo.add_hold(
             moment.conn,
             record_id=record_id,
-            patron_id=patron.patron_id,
+            patron_id=known.patron.patron_id,
             pickup_branch_id=pickup_id,
             now=now,
         )
         if decision.immediate:
             chosen = copy_for_request(
-                moment.policy, facts, pickup_branch=pickup, today=moment.today
+                moment.policy, known.facts, pickup_branch=pickup, today=moment.today
             )
             if chosen is not None:
-                copy = next(c for c in copies if c.item_id == chosen.item.item_id)
+                copy = next(c for c in known.copies if c.item_id == chosen.item.item_id)
                 await route_copy(moment, copy, copy.location)
         hold = await repo.hold_by_id(moment.conn, hold_id)
         assert hold is not None
         return await hold_status(moment, hold)
 
 
-async def standing_refusal(library: Library, *, card: str, now: datetime) -> Refusal | None:
-    """What :func:`place_hold` would refuse for the patron's standing alone (suspended,
-    excluded: the hold decision's first check, with the same reason and rule), or None.
+async def reserve_refusal(
+    library: Library, *, card: str, record_id: int, now: datetime
+) -> Refusal | None:
+    """What :func:`place_hold` would refuse whatever the pickup library (a suspended or
+    excluded card, the title already on loan or on hold, the hold limit reached, a title that
+    cannot be reserved), with the same reason and rule; or None.
 
     Asked when she presses "Reserve", before she picks a library, so that she is not walked
-    through the choice to be refused at the end; nothing is placed (``place_hold`` checks
-    again).
+    through the choice to be refused at the end; nothing is placed (``place_hold`` decides
+    again, as things may change in between).
     """
     async with library.moment(now) as moment:
-        patron = await moment.patron(card)
-        refused = (await accounts.standing(moment, patron)).refusal
-    if refused is None:
-        return None
-    reason, rule = refused
-    return Refusal.of(Decision(allowed=False, reason=reason, rule=rule), "hold")
+        try:
+            known = await _hold_facts(moment, card, record_id)
+        except Refusal as refusal:  # a card or a title gone since: what "Confirm" would say
+            return refusal
+        decision = title_hold_decision(
+            moment.policy,
+            standing=known.standing,
+            copies=known.facts,
+            active_holds=known.active_holds,
+            already_holds_title=known.already_holds_title,
+            has_title_on_loan=known.has_title_on_loan,
+            today=moment.today,
+        )
+    return None if decision.allowed else Refusal.of(decision, "hold")
 
 
 async def _own_hold(moment: Moment, card: str, hold_id: int) -> repo.HoldRow:

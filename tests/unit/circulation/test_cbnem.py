@@ -28,6 +28,7 @@ from bot.circulation.holds import (
     pickup_deadline,
     queue_positions,
     title_held_by_others,
+    title_hold_decision,
 )
 from bot.circulation.policy import Policy, ReplacementMethod
 from bot.circulation.policy_loader import merge_policy_data, policy_from_mapping
@@ -135,6 +136,51 @@ def test_C1_one_card_holds_on_any_library_pickup_at_any_library() -> None:
     assert place_hold(at_brugherio, pickup="COL").allowed
     unknown = place_hold(at_brugherio, pickup="MILANO")
     assert (unknown.reason, unknown.detail) == (Reason.UNKNOWN_BRANCH, "MILANO")
+
+
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("suspended", Reason.SUSPENDED),
+        ("held", Reason.ALREADY_HELD),
+        ("on_loan", Reason.ALREADY_ON_LOAN),
+        ("limit", Reason.HOLD_LIMIT),
+        ("not_for_loan", Reason.NOT_HOLDABLE),
+        ("allowed", None),
+    ],
+)
+def test_C1_what_no_pickup_library_changes_is_decided_without_one(
+    case: str, reason: Reason | None
+) -> None:
+    """``title_hold_decision`` (asked at "Reserve") gives what ``hold_decision`` gives for any
+    member library: the same reason, rule and detail; only the library itself is left out."""
+    facts: dict[str, Any] = {
+        "standing": standing(TODAY, unpaid_fines_cents=80)
+        if case == "suspended"
+        else GOOD_STANDING,
+        "copies": [
+            copy(
+                ItemStatus.ON_LOAN,
+                location="BRU",
+                home_branch="BRU",
+                not_for_loan=case == "not_for_loan",
+            )
+        ],
+        "active_holds": CBNEM.holds.max_active if case == "limit" else 3,
+        "already_holds_title": case == "held",
+        "has_title_on_loan": case == "on_loan",
+        "today": TODAY,
+    }
+    early = title_hold_decision(CBNEM, **facts)
+    assert (early.allowed, early.reason) == (reason is None, reason)
+    for pickup in ("BRU", "BUS", "COL"):
+        assert hold_decision(CBNEM, CAL, pickup_branch=pickup, **facts) == early
+    if reason is Reason.HOLD_LIMIT:
+        assert (early.rule, early.detail) == ("C4", str(CBNEM.holds.max_active))
+    # A library outside the network is refused only once one is chosen.
+    unknown = hold_decision(CBNEM, CAL, pickup_branch="MILANO", **facts)
+    expected = Reason.SUSPENDED if case == "suspended" else Reason.UNKNOWN_BRANCH
+    assert unknown.reason is expected
 
 
 # C2 ----------------------------------------------------------------------------------------
