@@ -695,7 +695,7 @@ async def test_where_the_bot_cannot_help_it_offers_a_librarian(staff_bot: BotWor
     rid = await shelf.record(staff_bot, "Palomar", year=1983)
     await shelf.copy(staff_bot, rid, "P1", "BRU")
     await shelf.lend(staff_bot, "0001", "P1")
-    refused = await shelf.reserve(staff_bot, anna, rid, "palomar")
+    _, refused = await shelf.reserve_refused(staff_bot, anna, rid, "palomar")  # told at "Reserve"
     assert "You already have this title on loan." in refused.body
     asked = await shelf.press(staff_bot, anna, refused, text="💬 Talk to a librarian")
     assert "Choose a subject" in asked.body

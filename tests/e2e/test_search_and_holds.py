@@ -409,6 +409,21 @@ async def reserve(
     return await press(bot, user, confirm, text="✅ Confirm")
 
 
+async def reserve_refused(
+    bot: BotWorld, user: User, rid: int, search: str
+) -> tuple[ChatMessage, ChatMessage]:
+    """Search, open the record, Reserve: refused at once, before any library is offered, with
+    the way back to the title and to her holds. Returns the record's page and the refusal."""
+    results = await say(bot, user, search)
+    page = await press(bot, user, results, data=f"rec:{rid}")
+    refused = await press(bot, user, page, text="📌 Reserve")
+    assert "Where would you like to collect" not in refused.body, refused.body
+    assert not [d for d in data_of(refused) if d.startswith("hold:pick:")], refused.buttons
+    assert f"rec:{rid}" in data_of(refused)
+    assert "holds:list" in data_of(refused)
+    return page, refused
+
+
 async def test_a_hold_says_the_queue_position(bot: BotWorld) -> None:
     rid = await record(bot, "Il sentiero dei nidi di ragno", year=1947)
     await copy(bot, rid, "N1", "BRU")
@@ -442,7 +457,13 @@ async def test_a_copy_on_the_shelf_elsewhere_travels_to_the_pickup_library(
     assert "🚚 On its way to Brugherio" in listing.body
 
 
-async def test_a_refusal_is_in_plain_words_with_a_way_on(bot: BotWorld) -> None:
+async def test_a_title_on_loan_to_her_is_refused_at_reserve_and_at_a_forged_confirm(
+    bot: BotWorld,
+) -> None:
+    """She has the title in hand: "Reserve" says so at once, in plain words (the hold
+    decision's own reason, C4), instead of the pickup libraries; a "Confirm" forged past it is
+    refused the same way, and nothing is placed."""
+    library = bot.world.library
     rid = await record(bot, "Palomar", year=1983)
     await copy(bot, rid, "P1", "BRU")
     await copy(bot, rid, "P2", "BRU")
@@ -450,10 +471,71 @@ async def test_a_refusal_is_in_plain_words_with_a_way_on(bot: BotWorld) -> None:
     anna = await linked(bot, "0001")
     await lend(bot, "0001", "P1")
     await lend(bot, "0009", "P2")
-    refused = await reserve(bot, anna, rid, "palomar")
+    page, refused = await reserve_refused(bot, anna, rid, "palomar")
+    assert "You already have this title on loan." in refused.body
+    confirmed = await press(bot, anna, page, data=f"hold:ok:{rid}:BRU", forge=True)
+    assert "You already have this title on loan." in confirmed.body
+    assert (await patrons.summary(library, card="0001", now=now())).holds == ()
+
+
+async def test_at_the_hold_limit_she_is_told_at_reserve_and_a_forged_confirm_is_refused(
+    bot: BotWorld,
+) -> None:
+    """C4: at most 20 holds. The 21st title is refused at "Reserve" with the limit, not after
+    choosing a library; a forged "Confirm" is refused too, and once a hold is cancelled she
+    can reserve again."""
+    library = bot.world.library
+    anna = await linked(bot, "0001")
+    await bot.patron_with_pin("0009", PIN)
+    placed = []
+    for number in range(20):
+        rid = await record(bot, f"Racconto numero {number:02d}")
+        await copy(bot, rid, f"T{number}", "CER")
+        await lend(bot, "0009", f"T{number}")
+        placed.append(
+            await holds.place_hold(library, card="0001", record_id=rid, pickup="CER", now=now())
+        )
+    rid = await record(bot, "Il cavaliere inesistente")
+    await copy(bot, rid, "Q1", "BRU")
+    await bot.patron_with_pin("0008", PIN)  # 0009 has the most loans allowed (C2)
+    await lend(bot, "0008", "Q1")
+    page, refused = await reserve_refused(bot, anna, rid, "cavaliere inesistente")
+    assert "You already have 20 reservations, the most allowed" in refused.body, refused.body
+    confirmed = await press(bot, anna, page, data=f"hold:ok:{rid}:BRU", forge=True)
+    assert "You already have 20 reservations, the most allowed" in confirmed.body
+    summary = await patrons.summary(library, card="0001", now=now())
+    assert len(summary.holds) == 20
+    assert rid not in [hold.record_id for hold in summary.holds]
+    # One hold cancelled: the same button now offers the libraries, and the hold is placed.
+    await holds.cancel_hold(library, card="0001", hold_id=placed[0].hold_id, now=now())
+    done = await reserve(bot, anna, rid, "cavaliere inesistente")
+    assert "You are number 1 in the queue" in done.body
+
+
+async def test_confirm_still_decides_when_things_change_after_reserve(bot: BotWorld) -> None:
+    """ "Reserve" offered the libraries; before she confirms, the title is lent to her at the
+    desk. "Confirm" decides again, and refuses in the same plain words."""
+    library = bot.world.library
+    rid = await record(bot, "Marcovaldo", year=1963)
+    await copy(bot, rid, "M1", "BRU")
+    await copy(bot, rid, "M2", "BRU")
+    await bot.patron_with_pin("0009", PIN)
+    anna = await linked(bot, "0001")
+    await lend(bot, "0009", "M2")
+    await lend(bot, "0009", "M1")
+    results = await say(bot, anna, "marcovaldo")
+    page = await press(bot, anna, results, data=f"rec:{rid}")
+    where = await press(bot, anna, page, text="📌 Reserve")
+    assert "Where would you like to collect" in where.body
+    confirm = await press(bot, anna, where, text="🏠 Brugherio")
+    assert "Pickup: Brugherio" in confirm.body
+    await loans.checkin(library, barcode="M1", now=now())
+    await lend(bot, "0001", "M1")
+    refused = await press(bot, anna, confirm, text="✅ Confirm")
     assert "You already have this title on loan." in refused.body
     assert f"rec:{rid}" in data_of(refused)
     assert "holds:list" in data_of(refused)
+    assert (await patrons.summary(library, card="0001", now=now())).holds == ()
 
 
 async def test_holds_list_cancel_suspend_and_resume(bot: BotWorld) -> None:
