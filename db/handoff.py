@@ -123,6 +123,20 @@ async def open_with_undelivered(conn: aiosqlite.Connection) -> list[Conversation
     return [_conversation(row) for row in rows]
 
 
+async def closed_with_undelivered(conn: aiosqlite.Connection) -> list[ConversationRow]:
+    """Conversations ended by staff, the patron or a ban that still hold patron messages never
+    copied to the staff group (Telegram refused them until the end): staff are owed them in
+    the conversation's topic. Those of a lost topic go on with its successor instead."""
+    rows = await fetch_all(
+        conn,
+        f"{_CONVERSATION} WHERE c.state = 'closed' AND c.closed_by IN ('staff', 'patron', 'ban')"
+        " AND EXISTS (SELECT 1 FROM handoff_messages m WHERE m.conversation_id = c.id"
+        " AND m.direction = 'patron' AND m.staff_message_id IS NULL"
+        " AND m.patron_message_id IS NOT NULL) ORDER BY c.id",
+    )
+    return [_conversation(row) for row in rows]
+
+
 async def conversations_for_export(
     conn: aiosqlite.Connection, *, conversation_id: int | None = None, card: str | None = None
 ) -> list[ConversationRow]:
@@ -329,6 +343,39 @@ async def undelivered(
         (telegram_user_id, conversation_id),
     )
     return [_message(row) for row in rows]
+
+
+async def undelivered_of(conn: aiosqlite.Connection, conversation_id: int) -> list[MessageRow]:
+    """The patron's messages of this one conversation not yet copied to the staff group."""
+    rows = await fetch_all(
+        conn,
+        f"{_MESSAGE} WHERE m.conversation_id = ? AND m.direction = 'patron'"
+        " AND m.staff_message_id IS NULL AND m.patron_message_id IS NOT NULL ORDER BY m.id",
+        (conversation_id,),
+    )
+    return [_message(row) for row in rows]
+
+
+async def mark_held_up(conn: aiosqlite.Connection, telegram_user_id: int) -> None:
+    """The patron was told her messages not yet relayed are held up."""
+    await conn.execute(
+        "UPDATE handoff_messages SET held_up = 1 WHERE direction = 'patron'"
+        " AND staff_message_id IS NULL AND patron_message_id IS NOT NULL AND conversation_id IN"
+        " (SELECT id FROM handoff_conversations WHERE telegram_user_id = ?)",
+        (telegram_user_id,),
+    )
+
+
+async def clear_held_up_relayed(conn: aiosqlite.Connection, telegram_user_id: int) -> bool:
+    """Forget the held-up mark of her messages that have reached staff since; True when there
+    were some (she is owed word that they got through)."""
+    cursor = await conn.execute(
+        "UPDATE handoff_messages SET held_up = 0 WHERE held_up = 1"
+        " AND staff_message_id IS NOT NULL AND conversation_id IN"
+        " (SELECT id FROM handoff_conversations WHERE telegram_user_id = ?)",
+        (telegram_user_id,),
+    )
+    return cursor.rowcount > 0
 
 
 async def edit_message(

@@ -333,7 +333,9 @@ async def relay_owed(context: BotContext) -> None:
     """The sweep (a repeating JobQueue job): relay, for every open conversation, the patron's
     messages the staff group has not received yet — those the quick retries gave up on while
     Telegram was failing for long, and those kept when the bot stopped before relaying them.
-    Until they are through, they are tried again at every sweep: staff see them in the end."""
+    Until they are through, they are tried again at every sweep: staff see them in the end.
+    A conversation closed meanwhile gets them in its topic too (:func:`relay_closed`), and
+    stays closed."""
     state = context.bot_data.handoff
     if staff_chat_id(context) is None:
         return
@@ -352,6 +354,67 @@ async def relay_owed(context: BotContext) -> None:
                 log.warning("conversation %s: still not relayed", conversation.conversation_id)
                 continue
             await tell_through(context, conversation)
+    for closed in await handoff.closed_owed_to_staff(context.library):
+        async with state.lock(closed.telegram_user_id):
+            current = await handoff.conversation(context.library, closed.conversation_id)
+            if current is None or current.state != "closed":
+                continue  # opened again meanwhile: the open conversation's relay has them
+            try:
+                await relay_closed(context, current)
+            except TelegramError:
+                log.warning("conversation %s: still not relayed", current.conversation_id)
+                continue
+            await tell_through(context, current)
+
+
+async def relay_closed(context: BotContext, conversation: ConversationRow) -> None:
+    """Copy a closed conversation's patron messages that never reached staff into its topic
+    (the bot may post in its own closed topics), without opening the conversation again: staff
+    see what she wrote before it ended. Should the topic be gone (or never made), they go to
+    the staff group's general chat after a line saying whose they are."""
+    chat_id = staff_chat_id(context)
+    assert chat_id is not None
+    library = context.library
+    pending = await handoff.undelivered_of(library, conversation.conversation_id)
+    if not pending:
+        return
+    if conversation.topic_id is not None:
+        try:
+            conversation = await ensure_header(
+                context, conversation, pending[-1].sender_name or "?"
+            )
+            for message in pending:
+                copy_id = await copy_to_topic(context, chat_id, conversation, message)
+                await handoff.relayed(
+                    library,
+                    message.message_id,
+                    conversation_id=conversation.conversation_id,
+                    staff_message_id=copy_id,
+                )
+            return
+        except BadRequest as error:
+            if not topic_gone(error):
+                raise
+            log.info("conversation %s: topic lost (%s)", conversation.conversation_id, error)
+        pending = await handoff.undelivered_of(library, conversation.conversation_id)
+    t = staff_translator(context)
+    await context.bot.send_message(
+        chat_id,
+        t.gettext(
+            "📥 Conversation #{number} with {name} (closed): what the patron wrote before it "
+            "ended, which Telegram would not pass on then.",
+            number=conversation.conversation_id,
+            name=pending[-1].sender_name or "?",
+        ),
+    )
+    for message in pending:
+        copy_id = await copy_to_topic(context, chat_id, conversation, message, general=True)
+        await handoff.relayed(
+            library,
+            message.message_id,
+            conversation_id=conversation.conversation_id,
+            staff_message_id=copy_id,
+        )
 
 
 async def tell_held_up(context: BotContext, conversation: ConversationRow) -> None:
@@ -368,15 +431,14 @@ async def tell_held_up(context: BotContext, conversation: ConversationRow) -> No
         )
     except TelegramError:
         log.warning("conversation %s: patron not told of the delay", conversation.conversation_id)
-    context.bot_data.handoff.gave_up.add(conversation.telegram_user_id)
+    await handoff.held_up(context.library, conversation.telegram_user_id)
 
 
 async def tell_through(context: BotContext, conversation: ConversationRow) -> None:
-    """Her held-up messages reached staff: she was told they were held up, so she is told."""
-    state = context.bot_data.handoff
-    if conversation.telegram_user_id not in state.gave_up:
+    """Her held-up messages reached staff: she was told they were held up, so she is told
+    (the store remembers what she was told, across a restart)."""
+    if not await handoff.through_after_held_up(context.library, conversation.telegram_user_id):
         return
-    state.gave_up.discard(conversation.telegram_user_id)
     t = context.i18n.translator(conversation.language)
     try:
         await context.bot.send_message(
@@ -425,19 +487,26 @@ async def deliver(context: BotContext, conversation: ConversationRow, who: str) 
 
 
 async def copy_to_topic(
-    context: BotContext, chat_id: int, conversation: ConversationRow, pending: MessageRow
+    context: BotContext,
+    chat_id: int,
+    conversation: ConversationRow,
+    pending: MessageRow,
+    *,
+    general: bool = False,
 ) -> int:
-    """Copy one stored patron message to the topic. A message Telegram will not copy (deleted
+    """Copy one stored patron message to the topic (``general``: to the group's general chat,
+    for a closed conversation whose topic is gone). A message Telegram will not copy (deleted
     by the patron meanwhile, a kind that cannot be copied) is posted as the transcript has it,
     so that it neither vanishes nor blocks the ones after it."""
     assert pending.patron_message_id is not None
-    assert conversation.topic_id is not None
+    thread_id = None if general else conversation.topic_id
+    assert general or thread_id is not None
     try:
         copied = await context.bot.copy_message(
             chat_id,
             from_chat_id=conversation.chat_id,
             message_id=pending.patron_message_id,
-            message_thread_id=conversation.topic_id,
+            message_thread_id=thread_id,
         )
         return copied.message_id
     except BadRequest as error:
@@ -451,7 +520,7 @@ async def copy_to_topic(
         text=pending.text or "",
     )
     sent = await context.bot.send_message(
-        chat_id, render.clip(text, 4000), message_thread_id=conversation.topic_id
+        chat_id, render.clip(text, 4000), message_thread_id=thread_id
     )
     return sent.message_id
 
@@ -561,8 +630,8 @@ async def relay_before_ending(
     context: BotContext, conversation: ConversationRow, who: str
 ) -> ConversationRow:
     """Messages still owed to staff (Telegram refused them a while ago) go to the topic before
-    the chat ends: once it is closed neither the retries nor the sweep relay them. If Telegram
-    refuses again they stay in the transcript only (the export has them)."""
+    the chat ends, ahead of the line saying so. If Telegram refuses again, the sweep relays
+    them into the closed conversation's topic later (:func:`relay_closed`)."""
     if not await handoff.undelivered(context.library, conversation):
         return conversation
     try:

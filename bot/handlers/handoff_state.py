@@ -1,7 +1,7 @@
 """What the handoff keeps in memory (``BotData.handoff``): per-patron locks, flood counters, the
-office-hours notices already given and who was told her messages are held up. Nothing here
-needs to survive a restart: the store has the conversations and every message (and the sweep
-relays what staff have not received, from the store)."""
+office-hours notices already given. Nothing here needs to survive a restart: the store has the
+conversations and every message, which ones the patron was told are held up, and the sweep
+relays what staff have not received, from the store."""
 
 from __future__ import annotations
 
@@ -31,9 +31,6 @@ class HandoffState:
     warned_until: dict[int, float] = field(default_factory=dict)
     # Per conversation: the opening time the patron was last told staff will answer at.
     closed_notice: dict[int, datetime] = field(default_factory=dict)
-    # Accounts told that their messages could not be passed on for a while (the quick retries
-    # gave up): told again once the messages reach staff.
-    gave_up: set[int] = field(default_factory=set)
 
     def lock(self, user_id: int) -> asyncio.Lock:
         found = self.locks.get(user_id)

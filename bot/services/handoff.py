@@ -484,6 +484,29 @@ async def owed_to_staff(library: Library) -> list[repo.ConversationRow]:
     return await repo.open_with_undelivered(library.store.reader)
 
 
+async def closed_owed_to_staff(library: Library) -> list[repo.ConversationRow]:
+    """Closed conversations (by staff, the patron, a ban) with patron messages the staff group
+    never received: relayed into their topic by the sweep, without opening them again."""
+    return await repo.closed_with_undelivered(library.store.reader)
+
+
+async def undelivered_of(library: Library, conversation_id: int) -> list[repo.MessageRow]:
+    return await repo.undelivered_of(library.store.reader, conversation_id)
+
+
+async def held_up(library: Library, telegram_user_id: int) -> None:
+    """She was told her messages not yet relayed are held up (kept in the store, so that a
+    restart does not cost her the word that they got through)."""
+    async with library.store.transaction() as conn:
+        await repo.mark_held_up(conn, telegram_user_id)
+
+
+async def through_after_held_up(library: Library, telegram_user_id: int) -> bool:
+    """True, once, when messages she was told are held up have reached staff since."""
+    async with library.store.transaction() as conn:
+        return await repo.clear_held_up_relayed(conn, telegram_user_id)
+
+
 async def message_from_patron(
     library: Library, telegram_user_id: int, patron_message_id: int
 ) -> repo.MessageRow | None:

@@ -15,16 +15,19 @@ import sys
 from asyncio.subprocess import PIPE
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from telegram import Update
 
+from bot.app import build_application
 from bot.handlers import handoff as handoff_handlers
 from bot.handlers.handoff_relay import status_name
 from bot.i18n import translator
 from bot.sandbox.view import ChatMessage
 from bot.sandbox.world import Topic, User
 from bot.services import handoff, holds, identity, loans, patrons
+from bot.settings import load_settings
 from db import calendar as calendar_repo
 from tests.e2e import test_search_and_holds as shelf
 from tests.e2e.conftest import BotWorld
@@ -877,3 +880,116 @@ async def test_a_message_still_owed_to_staff_is_relayed_when_she_ends_the_chat(
     assert bodies[1:] == ["please call me back", ended.body]
     [conversation] = await handoff.export(staff_bot.world.library, card="0001234")
     assert conversation["closed_by"] == "patron"
+
+
+async def _refused_then_closed_by_staff(staff_bot: BotWorld, text: str) -> tuple[User, Topic]:
+    """Telegram refuses her message (no quick retry comes), then a librarian /closes the
+    conversation: the message is owed to staff, in a closed conversation."""
+    emu = staff_bot.emulator
+    staff_bot.app.bot_data.handoff.retry_seconds = 3600
+    anna = await linked(staff_bot, "0001234")
+    await start_chat(staff_bot, anna)
+    chat = staff_chat(staff_bot)
+    emu.inject_fault("server_error", method="copyMessage", chat_id=chat, times=1)
+    sent = emu.send_text(anna.id, text)
+    await bot_says(staff_bot, anna.id, "could not pass your message on", after=sent)
+    [topic] = topics(staff_bot)
+    giulia = staff_bot.staff[0]
+    emu.send_command(giulia.id, "close", chat_id=chat, thread_id=topic.thread_id)
+    await bot_says(staff_bot, anna.id, "closed this conversation", after=sent)
+    await emu.wait_for(lambda: topic.closed, what="the topic closed")
+    assert not [m for m in emu.bot_messages(chat) if m.body == text]
+    return anna, topic
+
+
+async def test_a_message_owed_to_staff_reaches_the_topic_after_staff_close_it(
+    staff_bot: BotWorld,
+) -> None:
+    """Staff /close a conversation while one of her messages is still owed to them, and she
+    does not write again: the sweep relays it into the closed topic all the same, without
+    opening the conversation (or the topic) again."""
+    emu = staff_bot.emulator
+    app = staff_bot.app
+    chat = staff_chat(staff_bot)
+    anna, topic = await _refused_then_closed_by_staff(staff_bot, "please call me back")
+    queue = app.job_queue
+    assert queue is not None
+    [sweep] = queue.get_jobs_by_name(handoff_handlers.SWEEP_JOB)
+    await sweep.run(app)
+    copy = await copied(staff_bot, "please call me back", thread_id=topic.thread_id)
+    assert topic.closed
+    [conversation] = await handoff.export(staff_bot.world.library, card="0001234")
+    assert (conversation["state"], conversation["closed_by"]) == ("closed", "staff")
+    assert await handoff.open_conversation(staff_bot.world.library, anna.id) is None
+    reopened = STAFF.gettext("🔓 The conversation is open again.")
+    assert not [m for m in emu.bot_messages(chat) if m.body == reopened]
+
+    await sweep.run(app)  # relayed once, not at every sweep
+    assert [m for m in emu.bot_messages(chat) if m.body == copy.body] == [copy]
+
+
+async def test_a_closed_conversations_owed_message_goes_to_the_group_if_its_topic_is_gone(
+    staff_bot: BotWorld,
+) -> None:
+    """The closed conversation's topic was deleted too: the owed message goes to the staff
+    group's general chat after a line saying whose it is; no conversation opens."""
+    emu = staff_bot.emulator
+    app = staff_bot.app
+    chat = staff_chat(staff_bot)
+    anna, topic = await _refused_then_closed_by_staff(staff_bot, "my card is lost")
+    emu.delete_topic(chat, topic.thread_id)
+    queue = app.job_queue
+    assert queue is not None
+    [sweep] = queue.get_jobs_by_name(handoff_handlers.SWEEP_JOB)
+    await sweep.run(app)
+    copy = await copied(staff_bot, "my card is lost")
+    assert copy.thread_id is None
+    [conversation] = await handoff.export(staff_bot.world.library, card="0001234")
+    note = await bot_says(staff_bot, chat, "📥")
+    assert f" {conversation['conversation_id']} " in note.body
+    assert "Anna" in note.body
+    assert note.thread_id is None
+    assert note.message_id < copy.message_id
+    assert conversation["state"] == "closed"
+    assert await handoff.open_conversation(staff_bot.world.library, anna.id) is None
+    assert topics(staff_bot) == []
+
+
+async def test_after_a_restart_she_is_still_told_her_held_up_message_got_through(
+    staff_bot: BotWorld, tmp_path: Path
+) -> None:
+    """She was told her message is held up; the bot restarts before the sweep relays it. The
+    restarted bot (nothing of the first one's memory) relays it and tells her it got through."""
+    emu = staff_bot.emulator
+    staff_bot.app.bot_data.handoff.retry_seconds = 0.02
+    anna = await linked(staff_bot, "0001234")
+    await start_chat(staff_bot, anna)
+    chat = staff_chat(staff_bot)
+    emu.inject_fault("server_error", method="copyMessage", chat_id=chat, times=6)
+    sent = emu.send_text(anna.id, "is the library open at Easter?")
+    held = await bot_says(staff_bot, anna.id, "still not reached the librarians", after=sent)
+
+    bot = staff_bot.app.bot
+    settings = load_settings(
+        telegram={
+            "token": bot.token,
+            "base_url": bot.base_url.removesuffix(bot.token),
+            "staff_chat_id": chat,
+        },
+        database={"path": str(tmp_path / "bot.sqlite3")},
+        library={"policy": "cbnem"},
+    )
+    restarted = build_application(settings)
+    async with restarted:
+        assert restarted.post_init is not None
+        await restarted.post_init(restarted)
+        try:
+            assert restarted.job_queue is not None
+            [sweep] = restarted.job_queue.get_jobs_by_name(handoff_handlers.SWEEP_JOB)
+            await sweep.run(restarted)
+        finally:
+            if restarted.post_shutdown is not None:
+                await restarted.post_shutdown(restarted)
+    await copied(staff_bot, "is the library open at Easter?")
+    through = await bot_says(staff_bot, anna.id, "has now reached the librarians", after=held)
+    assert through.body == "What you wrote has now reached the librarians."
