@@ -56,14 +56,13 @@ def hold_decision(
     ``already_holds_title`` and ``has_title_on_loan`` stop a second hold on the same title and
     a hold on a title the patron has in hand.
     """
-    refusal = standing.refusal
-    if refusal is not None:
-        return _refuse(*refusal)
-    # rule C1: pickup at any member library, and only there.
-    if not calendar.has_branch(pickup_branch):
+    # The standing first (title_hold_decision tells it), then rule C1: pickup at any member
+    # library, and only there; then the checks no pickup library changes.
+    if standing.refusal is None and not calendar.has_branch(pickup_branch):
         return _refuse(Reason.UNKNOWN_BRANCH, policy.holds.rule, pickup_branch)
-    return _title_checks(
+    return title_hold_decision(
         policy,
+        standing=standing,
         copies=copies,
         active_holds=active_holds,
         already_holds_title=already_holds_title,
@@ -91,31 +90,6 @@ def title_hold_decision(
     refusal = standing.refusal
     if refusal is not None:
         return _refuse(*refusal)
-    return _title_checks(
-        policy,
-        copies=copies,
-        active_holds=active_holds,
-        already_holds_title=already_holds_title,
-        has_title_on_loan=has_title_on_loan,
-        today=today,
-    )
-
-
-def _refuse(reason: Reason, rule: str | None, detail: str | None = None) -> HoldDecision:
-    return HoldDecision(allowed=False, reason=reason, rule=rule, detail=detail)
-
-
-def _title_checks(
-    policy: Policy,
-    *,
-    copies: Sequence[CopyFacts],
-    active_holds: int,
-    already_holds_title: bool,
-    has_title_on_loan: bool,
-    today: date,
-) -> HoldDecision:
-    """The checks after standing and pickup library: the patron's other holds and loans, and
-    whether the title can be held at all."""
     rules = policy.holds
     if already_holds_title:
         return _refuse(Reason.ALREADY_HELD, rules.rule)
@@ -132,6 +106,10 @@ def _title_checks(
     if on_shelf and not rules.on_available_items:
         return _refuse(Reason.ITEM_AVAILABLE, rules.rule)
     return HoldDecision(allowed=True, rule=rules.rule, immediate=on_shelf)
+
+
+def _refuse(reason: Reason, rule: str | None, detail: str | None = None) -> HoldDecision:
+    return HoldDecision(allowed=False, reason=reason, rule=rule, detail=detail)
 
 
 def copy_for_request(
